@@ -1,0 +1,59 @@
+# HyperPlace build driver.  Every target installs what it needs on a fresh
+# Debian 12 machine (scripts/host-deps.sh) and builds incrementally under
+# build/ (git-ignored) with ccache.  `make help` lists the targets.
+
+SHELL := /bin/bash
+S := scripts
+VARIANT ?= guest
+
+.PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
+	bench-sim clean distclean help
+
+all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
+
+deps: ## install the Debian packages and apt sources the project needs
+	@$(S)/host-deps.sh
+
+linux-src: deps ## unpack linux-source-6.12, apply patches/linux, overlay our files
+	@$(S)/prepare-linux.sh
+
+kernel: linux-src ## build the guest bzImage (VARIANT=guest|debug)
+	@$(S)/build-linux.sh $(VARIANT)
+
+debug-kernel: linux-src ## the debug variant (KASAN, lockdep, DEBUG_VM)
+	@$(S)/build-linux.sh debug
+
+qemu: deps ## build qemu-system-x86_64 from Debian's 10.0 source + qemu/patches
+	@$(S)/build-qemu.sh
+
+initramfs: kernel ## busybox + init + static kselftests
+	@$(S)/mkinitramfs.sh $(VARIANT)
+
+check: ## everything: build, unit tests, guest tests, runner self-tests
+	@$(S)/check.sh
+
+unit: linux-src ## userspace and host-side tests, no VM (ASan+UBSan harness)
+	@$(S)/unit.sh $(CURDIR)/build/unit-results; rc=$$?; \
+	 $(S)/results.py $(foreach t,$(wildcard build/unit-results/*.tap),--tap $(notdir $(basename $(t)))=$(t)) \
+	   | tail -1 | sed -e 's/RESULT passed=\([0-9]*\) failed=\([0-9]*\) skipped=\([0-9]*\)/\1 passed, \2 failed, \3 skipped/'; \
+	 exit $$rc
+
+vm: all ## boot the two-tier guest; CMD='...' runs one command and exits with its status
+	@if [ -n "$$CMD" ]; then $(S)/vm.py --variant $(VARIANT) --mode cmd --cmd "$$CMD" --timeout 600; \
+	 else $(S)/vm.py --variant $(VARIANT) --mode shell; fi
+
+run: all ## the main job: boot the two-tier guest and show its tiers and HyperPlace
+	@$(S)/demo.sh
+
+bench-sim: ## trace-replay simulator: every policy on every workload (TSV + PNG)
+	@$(S)/host-deps.sh
+	@$(MAKE) -s -C tools/hyperplace OUT=$(CURDIR)/build/sim bench-sim
+
+clean: ## remove build products, keep sources, downloads and ccache
+	rm -rf build/obj build/initramfs build/check build/vm build/unit build/unit-results build/sim
+
+distclean: clean ## also remove the unpacked kernel and QEMU trees and downloads
+	rm -rf build
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16

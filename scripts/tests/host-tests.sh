@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Host-side tests of the build and test machinery itself: the patch series
+# mechanism, the overlay, the result parser and the command archive.  TAP.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+scripts=$(dirname "$here")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+# Both keep the output of the command in $tmp/out for the checks after them
+# (a check that only reads $tmp/out leaves it as it was).
+run() { "$@" >"$tmp/cur" 2>&1; local rc=$?; case " $* " in *" $tmp/out "*) ;; *) cp "$tmp/cur" "$tmp/out" ;; esac; return $rc; }
+check() { local name=$1; shift; if run "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/# /' "$tmp/cur"; fi; }
+check_fails() { local name=$1; shift; if run "$@"; then not_ok "$name (succeeded)"; sed 's/^/# /' "$tmp/cur"; else ok "$name"; fi; }
+
+echo "TAP version 13"
+
+# --- apply-series.sh -------------------------------------------------------
+mk_tree() {
+	rm -rf "$tmp/tree" "$tmp/p"
+	mkdir -p "$tmp/tree" "$tmp/p"
+	printf 'one\ntwo\nthree\n' > "$tmp/tree/a.txt"
+	printf 'alpha\nbeta\n' > "$tmp/tree/b.txt"
+}
+mk_patch() { # FILE OLD NEW > patch
+	local f=$1 old=$2 new=$3
+	mkdir -p "$tmp/x/a" "$tmp/x/b"
+	cp "$tmp/tree/$f" "$tmp/x/a/$f"
+	sed "s/^$old\$/$new/" "$tmp/tree/$f" > "$tmp/x/b/$f"
+	(cd "$tmp/x" && diff -u "a/$f" "b/$f")
+	rm -rf "$tmp/x"
+}
+mk_tree
+mk_patch a.txt two TWO > "$tmp/p/0001-a.patch"
+mk_patch b.txt beta BETA > "$tmp/p/0002-b.patch"
+printf '0001-a.patch\n# a comment\n0002-b.patch\n' > "$tmp/p/series"
+check "series: applies in order" "$scripts/apply-series.sh" "$tmp/tree" "$tmp/p"
+check "series: tree has both changes" grep -qx TWO "$tmp/tree/a.txt"
+check "series: second patch applied" grep -qx BETA "$tmp/tree/b.txt"
+touch -d '2000-01-01' "$tmp/tree/a.txt" "$tmp/tree/b.txt"
+check "series: rerun with nothing changed" "$scripts/apply-series.sh" "$tmp/tree" "$tmp/p"
+check "series: rerun touches no file" test -z "$(find "$tmp/tree" -name '*.txt' -newermt '2001-01-01')"
+# Change the second patch: only b.txt is reverted and re-patched.
+(cd "$tmp" && sed -i 's/^+BETA$/+Beta/' p/0002-b.patch)
+check "series: changed patch re-applied" "$scripts/apply-series.sh" "$tmp/tree" "$tmp/p"
+check "series: new content of changed patch" grep -qx Beta "$tmp/tree/b.txt"
+check "series: untouched earlier patch stays untouched" test -z "$(find "$tmp/tree" -name a.txt -newermt '2001-01-01')"
+# A patch that does not apply fails loudly, names itself, changes nothing.
+printf -- '--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n one\n-zwei\n+ZWEI\n three\n' > "$tmp/p/0003-bad.patch"
+echo 0003-bad.patch >> "$tmp/p/series"
+cp -a "$tmp/tree" "$tmp/tree.before"
+check_fails "series: broken patch fails the build" "$scripts/apply-series.sh" "$tmp/tree" "$tmp/p"
+check "series: error names the broken patch" grep -q '0003-bad.patch does not apply' "$tmp/out"
+check "series: broken patch leaves the tree unchanged" diff -r -x .hyperplace-series "$tmp/tree.before" "$tmp/tree"
+echo missing.patch > "$tmp/p/series"
+check_fails "series: missing patch file is an error" "$scripts/apply-series.sh" "$tmp/tree" "$tmp/p"
+# Removing everything from the series restores the pristine tree.
+: > "$tmp/p/series"
+check "series: empty series reverts all" "$scripts/apply-series.sh" "$tmp/tree" "$tmp/p"
+check "series: pristine again" grep -qx two "$tmp/tree/a.txt"
+
+# --- overlay.sh -------------------------------------------------------------
+mk_tree
+mkdir -p "$tmp/repo/sub"
+echo new > "$tmp/repo/sub/new.c"
+check "overlay: links new files" env HP_OVERLAY_BASE="$tmp/repo" "$scripts/overlay.sh" "$tmp/tree" sub
+check "overlay: link points at the checkout" test "$(readlink "$tmp/tree/sub/new.c")" = "$tmp/repo/sub/new.c"
+rm "$tmp/repo/sub/new.c"
+echo x > "$tmp/repo/sub/other.c"
+check "overlay: rerun after a removal" env HP_OVERLAY_BASE="$tmp/repo" "$scripts/overlay.sh" "$tmp/tree" sub
+check "overlay: stale link removed" test ! -e "$tmp/tree/sub/new.c" -a ! -L "$tmp/tree/sub/new.c"
+echo upstream > "$tmp/tree/sub/up.c"
+echo ours > "$tmp/repo/sub/up.c"
+check_fails "overlay: refuses to hide an upstream file" env HP_OVERLAY_BASE="$tmp/repo" "$scripts/overlay.sh" "$tmp/tree" sub
+check "overlay: error says to use a patch" grep -q 'through a patch' "$tmp/out"
+
+# --- results.py -------------------------------------------------------------
+r() { python3 "$scripts/results.py" "$@"; }
+cat > "$tmp/good.tap" <<'T'
+TAP version 13
+1..2
+# selftests: hyperplace: topology_test
+    TAP version 13
+    1..2
+    ok 1 topo.a
+    ok 2 topo.b # SKIP no balloon
+ok 1 selftests: hyperplace: topology_test
+ok 2 plain
+T
+check "results: passing run exits 0" r --tap g="$tmp/good.tap"
+check "results: counts leaves only" grep -qx 'RESULT passed=2 failed=0 skipped=1' "$tmp/out"
+sed 's/^    ok 1 topo.a/    not ok 1 topo.a/; s/^ok 1 selftests/not ok 1 selftests/' "$tmp/good.tap" > "$tmp/fail.tap"
+check_fails "results: failed subtest fails the run" r --tap f="$tmp/fail.tap"
+check "results: failed subtest named" grep -q '^FAIL f: topo.a' "$tmp/out"
+sed 's/^ok 1 selftests.*/not ok 1 selftests: hyperplace: topology_test # exit=139/' "$tmp/good.tap" > "$tmp/crash.tap"
+check_fails "results: program failing after passing subtests fails" r --tap c="$tmp/crash.tap"
+sed '/topo.b/d' "$tmp/good.tap" > "$tmp/short.tap"
+check_fails "results: missing result against the plan fails" r --tap s="$tmp/short.tap"
+check "results: missing result reported" grep -q '1 of 2 planned' "$tmp/out"
+: > "$tmp/empty.tap"
+check_fails "results: no results at all fails" r --tap e="$tmp/empty.tap"
+cat > "$tmp/console.log" <<'T'
+[    1.000000] KTAP version 1
+[    1.000001] 1..1
+[    1.000002]     KTAP version 1
+[    1.000003]     # Subtest: hyperplace_demo
+[    1.000004]     1..1
+[    1.000005]     ok 1 demo_case
+[    1.000006] ok 1 hyperplace_demo
+T
+check "results: KUnit from a console log" r --console "$tmp/console.log" --kunit hyperplace_demo
+check "results: KUnit case counted" grep -q '^PASS kunit: hyperplace_demo: demo_case' "$tmp/out"
+check_fails "results: missing KUnit suite fails" r --console "$tmp/console.log" --kunit hyperplace_other
+for splat in 'WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x0/0x10' 'BUG: KASAN: slab-use-after-free in f' \
+	     'Kernel panic - not syncing: x' 'Oops: 0000 [#1] SMP' 'UBSAN: shift-out-of-bounds in x' \
+	     'WARNING: possible circular locking dependency detected'; do
+	{ cat "$tmp/console.log"; echo "[    2.000000] $splat"; } > "$tmp/splat.log"
+	check_fails "results: splat '${splat%% *}...' fails the run" r --console "$tmp/splat.log"
+done
+
+# --- vm.py command archive ---------------------------------------------------
+check "vm: command archive is a valid newc cpio" bash -c "
+	python3 -c 'import sys; sys.path.insert(0, \"$scripts\"); import vm
+sys.stdout.buffer.write(vm.cpio_newc({\"hp\": (0o40755, b\"\"), \"hp/cmd\": (0o100644, b\"echo hi\\n\")}))' > '$tmp/c.cpio' &&
+	cd '$tmp' && mkdir -p x && cd x && cpio -id --quiet < ../c.cpio && test \"\$(cat hp/cmd)\" = 'echo hi'"
+
+echo "1..$n"
+exit $((failed > 0))

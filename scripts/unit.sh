@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# unit.sh OUTDIR: the tests that need no VM, each writing OUTDIR/NAME.tap:
+#   host      the build/test machinery (scripts/tests/host-tests.sh)
+#   harness   the range classifier harness, ASan+UBSan (tools/testing/hyperplace)
+#   hpsim     trace parser and simulator tests (tools/hyperplace)
+# Exits non-zero if any of them failed; scripts/results.py judges the TAP.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+HP_STEP=unit
+out=${1:-$HP_BUILD/unit-results}
+mkdir -p "$out"
+rc=0
+
+hp_log "host-side tests"
+"$HP_ROOT/scripts/tests/host-tests.sh" > "$out/host.tap" 2>&1 || rc=1
+
+if [ -f "$HP_ROOT/tools/testing/hyperplace/Makefile" ]; then
+	hp_log "range classifier harness (ASan+UBSan)"
+	make -s -C "$HP_ROOT/tools/testing/hyperplace" OUT="$HP_BUILD/unit" \
+	     KSRC="$HP_LINUX_SRC" run > "$out/harness.tap" 2>&1 || rc=1
+fi
+if [ -f "$HP_ROOT/tools/hyperplace/Makefile" ]; then
+	hp_log "trace parser and simulator tests"
+	make -s -C "$HP_ROOT/tools/hyperplace" OUT="$HP_BUILD/sim" test > "$out/hpsim.tap" 2>&1 || rc=1
+fi
+exit $rc

@@ -1,0 +1,300 @@
+#!/usr/bin/python3
+"""Boot the HyperPlace two-tier test guest.
+
+Node 0 is the fast tier (every vCPU), node 1 the slow, CPU-less tier; HMAT
+latency and bandwidth entries make the guest put node 1 in a lower memory
+tier.  A virtio-balloon device is attached.  The serial console (kernel
+messages) goes to LOGDIR/console.log, the guest's results (virtio console)
+to LOGDIR/output.log, QMP listens on LOGDIR/qmp.sock, and a hard timeout
+kills a guest that hangs.
+
+Modes: tests (run the initramfs's tests), cmd (run one shell command, print
+its output, exit with its status), shell (interactive, serial on stdio).
+"""
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("HP_BUILD", os.path.join(ROOT, "build"))
+
+
+def pick_accel():
+    """KVM where the CPU has hardware virtualization and /dev/kvm is a real
+    KVM; TCG otherwise (kvm_pvm emulates a stock guest far slower than TCG)."""
+    if os.environ.get("HP_ACCEL") in ("kvm", "tcg"):
+        accel = os.environ["HP_ACCEL"]
+        return accel, "forced by HP_ACCEL"
+    with open("/proc/cpuinfo") as f:
+        flags = set(f.read().split())
+    if not flags & {"vmx", "svm"}:
+        return "tcg", "no vmx/svm in /proc/cpuinfo"
+    if os.path.exists("/sys/module/kvm_pvm"):
+        return "tcg", "/dev/kvm is kvm_pvm (paravirtual nested KVM)"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "tcg", "/dev/kvm not usable"
+    return "kvm", "hardware virtualization available"
+
+
+def cpio_newc(files):
+    """A newc cpio archive of {path: (mode, bytes)}; the kernel concatenates
+    it with the main initramfs, so a command reaches the guest without a
+    rebuild of the initramfs."""
+    out = bytearray()
+    ino = 1
+    for name, (mode, data) in list(files.items()) + [("TRAILER!!!", (0, b""))]:
+        nb = name.encode() + b"\0"
+        hdr = "070701" + "".join("%08X" % v for v in (
+            ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
+        out += hdr.encode() + nb
+        out += b"\0" * (-len(out) % 4)
+        out += data
+        out += b"\0" * (-len(out) % 4)
+        ino += 1
+    return bytes(out)
+
+
+class QMP:
+    """Minimal QMP client (one command at a time; events are skipped)."""
+
+    def __init__(self, path, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        self._read()                        # greeting
+        self.cmd("qmp_capabilities")
+
+    def _read(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("QMP connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            r = self._read()
+            if "event" in r:
+                continue
+            return r
+
+
+def qemu_command(a, logdir, accel):
+    qemu = a.qemu or os.path.join(BUILD, "obj", "qemu", "qemu-system-x86_64")
+    kernel = a.kernel or os.path.join(
+        BUILD, "obj", "linux-" + a.variant, "arch", "x86", "boot", "bzImage")
+    initrd = a.initrd or os.path.join(BUILD, "initramfs", "initramfs.cpio")
+    for f in (qemu, kernel, initrd):
+        if not os.path.exists(f):
+            sys.exit("vm: %s is missing: run `make` first" % f)
+    fast, slow = a.fast_mem, a.slow_mem
+    total = "%dM" % (parse_mib(fast) + parse_mib(slow))
+
+    def backend(idx, size, host_node):
+        s = "memory-backend-ram,id=m%d,size=%s" % (idx, size)
+        if host_node:                       # real tiered host: bind the tier
+            s += ",host-nodes=%s,policy=bind" % host_node
+        return s
+
+    cmd = [qemu, "-L", "/usr/share/seabios", "-L", "/usr/share/qemu",
+           "-L", "/usr/lib/ipxe/qemu",
+           "-machine", "pc,hmat=on", "-smp", str(a.cpus), "-m", total,
+           "-object", backend(0, fast, os.environ.get("HP_FAST_HOST_NODE")),
+           "-object", backend(1, slow, os.environ.get("HP_SLOW_HOST_NODE")),
+           "-numa", "node,nodeid=0,cpus=0-%d,memdev=m0,initiator=0" % (a.cpus - 1),
+           "-numa", "node,nodeid=1,memdev=m1,initiator=0"]
+    # HMAT: the slow node is 3x the latency and 1/4 the bandwidth (CXL-like).
+    for target, lat, bw in ((0, 80, "20G"), (1, 250, "5G")):
+        cmd += ["-numa", "hmat-lb,initiator=0,target=%d,hierarchy=memory,"
+                "data-type=access-latency,latency=%d" % (target, lat),
+                "-numa", "hmat-lb,initiator=0,target=%d,hierarchy=memory,"
+                "data-type=access-bandwidth,bandwidth=%s" % (target, bw)]
+    if accel == "kvm":
+        cmd += ["-accel", "kvm", "-cpu", "host"]
+    else:
+        cmd += ["-accel", "tcg,thread=multi", "-cpu", "max"]
+    cmd += ["-device", "virtio-balloon-pci,id=balloon0",
+            "-device", "virtio-serial-pci,id=vser0",
+            "-chardev", "file,id=hpout,path=%s" % os.path.join(logdir, "output.log"),
+            "-device", "virtconsole,chardev=hpout",
+            "-display", "none", "-vga", "none", "-nic", "none", "-no-reboot",
+            "-qmp", "unix:%s,server=on,wait=off" % os.path.join(logdir, "qmp.sock"),
+            "-kernel", kernel, "-initrd", initrd]
+    if a.mode == "shell":
+        cmd += ["-serial", "mon:stdio"]
+    else:
+        cmd += ["-serial", "file:%s" % os.path.join(logdir, "console.log")]
+    return cmd
+
+
+def parse_mib(s):
+    units = {"M": 1, "G": 1024}
+    return int(s[:-1]) * units[s[-1].upper()] if s[-1].upper() in units else int(s)
+
+
+def qmp_checks(qmp, a, tap):
+    """Host-side checks against the running guest, as TAP lines."""
+    results = []
+
+    def check(name, ok, diag=""):
+        results.append((name, ok, diag))
+
+    r = qmp.cmd("query-status")
+    check("qmp_query_status_running",
+          r.get("return", {}).get("status") == "running", json.dumps(r))
+    total = parse_mib(a.fast_mem) + parse_mib(a.slow_mem)
+    r = qmp.cmd("query-balloon")
+    actual = r.get("return", {}).get("actual")
+    check("qmp_query_balloon_reports_all_ram", actual == total << 20,
+          "actual=%s expected=%d" % (actual, total << 20))
+    r = qmp.cmd("query-memdev")
+    sizes = sorted(m.get("size") for m in r.get("return", []))
+    want = sorted([parse_mib(a.fast_mem) << 20, parse_mib(a.slow_mem) << 20])
+    check("qmp_query_memdev_two_tiers", sizes == want,
+          "sizes=%s expected=%s" % (sizes, want))
+    r = qmp.cmd("balloon", value=-1)
+    check("qmp_balloon_rejects_negative_target", "error" in r, json.dumps(r))
+    with open(tap, "w") as f:
+        f.write("TAP version 13\n1..%d\n" % len(results))
+        for i, (name, ok, diag) in enumerate(results, 1):
+            f.write("# %s\n" % diag)
+            f.write("%s %d %s\n" % ("ok" if ok else "not ok", i, name))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mode", choices=("tests", "cmd", "shell"), default="shell")
+    p.add_argument("--cmd", help="shell command to run in the guest (mode cmd)")
+    p.add_argument("--append", default="", help="extra kernel command line")
+    p.add_argument("--timeout", type=int, default=600, help="hard limit, seconds")
+    p.add_argument("--logdir", default=os.path.join(BUILD, "vm"))
+    p.add_argument("--variant", default="guest", choices=("guest", "debug"))
+    p.add_argument("--qemu")
+    p.add_argument("--kernel")
+    p.add_argument("--initrd")
+    p.add_argument("--cpus", type=int, default=2)
+    p.add_argument("--fast-mem", default="1G")
+    p.add_argument("--slow-mem", default="2G")
+    p.add_argument("--qmp-checks", metavar="TAPFILE",
+                   help="run host-side QMP checks while the guest runs")
+    p.add_argument("--print-cmd", action="store_true")
+    a = p.parse_args()
+    if a.mode == "cmd" and a.cmd is None:
+        p.error("--mode cmd needs --cmd")
+
+    os.makedirs(a.logdir, exist_ok=True)
+    for f in ("console.log", "output.log", "qmp.sock"):
+        try:
+            os.unlink(os.path.join(a.logdir, f))
+        except FileNotFoundError:
+            pass
+    accel, why = pick_accel()
+    cmd = qemu_command(a, a.logdir, accel)
+    append = ["console=ttyS0", "panic=-1", "hp.mode=" + a.mode]
+    if a.qmp_checks:
+        append.append("hp.hold=1")
+    if a.mode == "cmd":
+        extra = os.path.join(a.logdir, "cmd.cpio")
+        with open(extra, "wb") as f:
+            f.write(cpio_newc({"hp": (0o40755, b""),
+                               "hp/cmd": (0o100644, a.cmd.encode() + b"\n")}))
+        # QEMU takes one initrd; append our archive to a copy of it.
+        merged = os.path.join(a.logdir, "initramfs+cmd.cpio")
+        with open(merged, "wb") as out:
+            with open(cmd[cmd.index("-initrd") + 1], "rb") as base:
+                out.write(base.read())
+            out.write(open(extra, "rb").read())
+        cmd[cmd.index("-initrd") + 1] = merged
+    cmd += ["-append", " ".join(append + a.append.split())]
+    if a.print_cmd:
+        print(" ".join(shlex.quote(c) for c in cmd))
+        return 0
+
+    msg = "vm: accelerator %s (%s)" % (accel.upper(), why)
+    if a.mode == "shell":
+        print(msg, flush=True)
+        return subprocess.call(cmd)
+    print(msg, file=sys.stderr)
+    with open(os.path.join(a.logdir, "cmdline"), "w") as f:
+        f.write(" ".join(shlex.quote(c) for c in cmd) + "\n")
+
+    out_log = os.path.join(a.logdir, "output.log")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                            stderr=open(os.path.join(a.logdir, "qemu.stderr"), "w"))
+    deadline = time.time() + a.timeout
+    timed_out = False
+    qmp_done = not a.qmp_checks
+
+    def output():
+        try:
+            with open(out_log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    while proc.poll() is None:
+        if time.time() > deadline:
+            timed_out = True
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            break
+        text = output()
+        if not qmp_done and "HP-READY" in text:
+            qmp = QMP(os.path.join(a.logdir, "qmp.sock"))
+            qmp_checks(qmp, a, a.qmp_checks)
+            qmp_done = True
+        if qmp_done and a.qmp_checks and "HP-DONE" in text:
+            qmp.cmd("quit")
+            proc.wait(timeout=30)
+            break
+        time.sleep(0.2)
+
+    text = output()
+    with open(os.path.join(a.logdir, "status"), "w") as f:
+        f.write("timeout\n" if timed_out else "exit %d\n" % proc.returncode)
+    if timed_out:
+        print("vm: TIMEOUT after %d s; console log: %s" %
+              (a.timeout, os.path.join(a.logdir, "console.log")), file=sys.stderr)
+        return 124
+    if a.mode == "cmd":
+        body = text.split("HP-CMD-BEGIN\n", 1)[-1]
+        rc = None
+        for line in body.splitlines():
+            if line.startswith("HP-EXIT "):
+                rc = int(line.split()[1])
+                break
+            print(line)
+        if rc is None:
+            print("vm: the guest did not report the command's status; console log: %s"
+                  % os.path.join(a.logdir, "console.log"), file=sys.stderr)
+            return 125
+        return rc
+    return 0 if "HP-DONE" in text else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The two-tier guest that HyperPlace is tested in: node 0 is the fast tier
+ * and has every CPU, node 1 is the slow tier, has no CPU and sits in a
+ * lower memory tier (its HMAT latency/bandwidth are worse), and a
+ * virtio-balloon device is bound to its driver.  Every other HyperPlace
+ * test relies on this layout, so check it explicitly.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+
+#define NODE_SYSFS	"/sys/devices/system/node"
+#define TIER_SYSFS	"/sys/devices/virtual/memory_tiering"
+#define VIRTIO_SYSFS	"/sys/bus/virtio/devices"
+#define VIRTIO_ID_BALLOON 5
+
+/* Read the first line of @path into @buf without its newline; -errno on failure. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
+	if (ferror(f))
+		ret = -EIO;
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	return ret;
+}
+
+/* Does the kernel's node list @list ("0", "0-1", "0,2-3") contain @node? */
+static int nodelist_has(const char *list, int node)
+{
+	const char *p = list;
+
+	while (*p) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p)
+			return 0;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		if (node >= lo && node <= hi)
+			return 1;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* The memory tier id holding @node, or -1.  A larger id is a slower tier. */
+static int tier_of_node(int node)
+{
+	DIR *dir = opendir(TIER_SYSFS);
+	struct dirent *de;
+	int tier = -1;
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		char path[PATH_MAX], list[256];
+		int id;
+
+		if (sscanf(de->d_name, "memory_tier%d", &id) != 1)
+			continue;
+		snprintf(path, sizeof(path), TIER_SYSFS "/%s/nodelist", de->d_name);
+		if (read_line(path, list, sizeof(list)) == 0 && nodelist_has(list, node))
+			tier = id;
+	}
+	closedir(dir);
+	return tier;
+}
+
+TEST(two_memory_nodes_online)
+{
+	char list[64];
+
+	ASSERT_EQ(0, read_line(NODE_SYSFS "/has_memory", list, sizeof(list)));
+	EXPECT_STREQ("0-1", list);
+}
+
+TEST(node0_has_every_cpu)
+{
+	char cpus[256], online[256];
+
+	ASSERT_EQ(0, read_line(NODE_SYSFS "/node0/cpulist", cpus, sizeof(cpus)));
+	ASSERT_EQ(0, read_line("/sys/devices/system/cpu/online", online, sizeof(online)));
+	EXPECT_STREQ(online, cpus);
+}
+
+TEST(node1_is_cpuless)
+{
+	char cpus[256];
+
+	ASSERT_EQ(0, read_line(NODE_SYSFS "/node1/cpulist", cpus, sizeof(cpus)));
+	EXPECT_STREQ("", cpus);
+	ASSERT_EQ(0, read_line(NODE_SYSFS "/has_cpu", cpus, sizeof(cpus)));
+	EXPECT_FALSE(nodelist_has(cpus, 1));
+}
+
+TEST(node1_in_lower_memory_tier)
+{
+	int fast = tier_of_node(0), slow = tier_of_node(1);
+
+	TH_LOG("node 0 in memory_tier%d, node 1 in memory_tier%d", fast, slow);
+	ASSERT_GE(fast, 0);
+	ASSERT_GE(slow, 0);
+	EXPECT_GT(slow, fast);
+}
+
+TEST(balloon_device_bound)
+{
+	DIR *dir = opendir(VIRTIO_SYSFS);
+	struct dirent *de;
+	int found = 0;
+
+	ASSERT_NE(NULL, dir);
+	while ((de = readdir(dir))) {
+		char path[PATH_MAX], id[32], drv[PATH_MAX];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), VIRTIO_SYSFS "/%s/device", de->d_name);
+		if (read_line(path, id, sizeof(id)) || strtol(id, NULL, 0) != VIRTIO_ID_BALLOON)
+			continue;
+		snprintf(path, sizeof(path), VIRTIO_SYSFS "/%s/driver", de->d_name);
+		n = readlink(path, drv, sizeof(drv) - 1);
+		ASSERT_GT(n, 0);
+		drv[n] = '\0';
+		TH_LOG("%s: balloon bound to %s", de->d_name, drv);
+		EXPECT_NE(NULL, strstr(drv, "virtio_balloon"));
+		found++;
+	}
+	closedir(dir);
+	EXPECT_EQ(1, found);
+}
+
+TEST_HARNESS_MAIN

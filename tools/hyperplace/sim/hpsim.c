@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"  -S, --seed N            seed of the sampling jitter and DAMON (default 1)\n"
 		"  -t, --timeline FILE     per-interval hit ratios (TSV)\n"
 		"  -n, --name NAME         trace column (default: file name)\n"
+		"  -P, --hp K=V[,K=V]      hyperplace: override struct hp_range_params fields\n"
+		"                          (split_shift, decay_shift, split_ratio, hysteresis...)\n"
 		"  -H, --no-header         do not print the TSV header line\n");
 }
 
@@ -63,7 +65,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "policy", 1, 0, 'p' }, { "sample-period", 1, 0, 's' }, { "rate", 1, 0, 'r' },
 		{ "interval-ms", 1, 0, 'i' }, { "seed", 1, 0, 'S' }, { "timeline", 1, 0, 't' },
-		{ "name", 1, 0, 'n' }, { "no-header", 0, 0, 'H' }, { "help", 0, 0, 'h' },
+		{ "name", 1, 0, 'n' }, { "hp", 1, 0, 'P' }, { "no-header", 0, 0, 'H' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct sim_opts o = { .sample_period = 100, .rate_mibs = 256,
@@ -78,7 +80,7 @@ int main(int argc, char **argv)
 	double t0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "p:s:r:i:S:t:n:Hh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:r:i:S:t:n:P:Hh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			list = strcmp(optarg, "all") ? optarg : ALL;
@@ -106,6 +108,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			name = optarg;
+			break;
+		case 'P':
+			o.hp_params = optarg;
 			break;
 		case 'H':
 			header = 0;

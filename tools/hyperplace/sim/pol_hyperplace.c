@@ -9,6 +9,7 @@
  * promoting into free fast pages first and exchanging with non-hot fast pages after.
  */
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "range.h"
@@ -80,6 +81,37 @@ static struct hspace *space_of(struct hpp *h, uint32_t pid, int create)
 	return &h->s[h->n++];
 }
 
+/* --hp key=value,... overrides struct hp_range_params fields (for tuning runs) */
+static void set_params(struct hp_range_params *p, const char *spec)
+{
+	static const struct { const char *k; size_t off; } f[] = {
+#define F(x) { #x, offsetof(struct hp_range_params, x) }
+		F(split_shift), F(decay_shift), F(split_ratio), F(split_min_samples),
+		F(merge_ratio), F(merge_floor_samples), F(min_age), F(max_ranges),
+		F(hysteresis),
+#undef F
+	};
+	char *dup, *tok, *save = NULL;
+
+	if (!spec)
+		return;
+	dup = strdup(spec);
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		size_t i, n = sizeof(f) / sizeof(f[0]);
+
+		for (i = 0; eq && i < n; i++)
+			if ((size_t)(eq - tok) == strlen(f[i].k) && !strncmp(tok, f[i].k, eq - tok))
+				break;
+		if (!eq || i == n)
+			die("hyperplace: unknown --hp parameter '%s'", tok);
+		*(unsigned int *)((char *)p + f[i].off) = (unsigned int)strtoul(eq + 1, NULL, 0);
+	}
+	free(dup);
+	if (hp_range_params_validate(p))
+		die("hyperplace: --hp '%s' is outside the valid ranges (see range.h)", spec);
+}
+
 static void hpp_init(struct sim *s)
 {
 	struct hpp *h = xcalloc(1, sizeof(*h));
@@ -88,6 +120,7 @@ static void hpp_init(struct sim *s)
 		die("hyperplace: range.c is built for %lu-byte pages, the trace has %llu",
 		    PAGE_SIZE, (unsigned long long)s->tr->page_size);
 	hp_range_params_init(&h->par);
+	set_params(&h->par, s->o->hp_params);
 	h->dec = xcalloc(HPP_MAX_DEC, sizeof(*h->dec));
 	s->pd = h;
 	s->epoch_ns = HPP_TICK_NS;
@@ -96,7 +129,6 @@ static void hpp_init(struct sim *s)
 static void hpp_fini(struct sim *s)
 {
 	struct hpp *h = s->pd;
-
 	for (size_t i = 0; i < h->n; i++)
 		hp_space_destroy(h->s[i].sp);
 	free(h->s);

@@ -33,6 +33,7 @@ struct sim_opts {
 	double rate_mibs;	/* migration budget, MiB per second of trace time */
 	uint64_t interval_ns;	/* accounting interval (timeline, oracle, t90) */
 	uint64_t seed;
+	const char *hp_params;	/* --hp: range.c parameter overrides */
 };
 
 struct sim;

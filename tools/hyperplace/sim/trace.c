@@ -51,56 +51,55 @@ static const char *skip_sep(const char *s, const char *e)
 	return s;
 }
 
+/* hex digit values, -1 for anything else */
+static signed char hexval[256];
+
+static void init_hexval(void)
+{
+	memset(hexval, -1, sizeof(hexval));
+	for (int i = 0; i < 10; i++)
+		hexval['0' + i] = (signed char)i;
+	for (int i = 0; i < 6; i++)
+		hexval['a' + i] = hexval['A' + i] = (signed char)(10 + i);
+}
+
 /* Decimal field ending at a separator or the end of the line; 0 on bad input. */
 static int get_dec(const char **sp, const char *e, uint64_t *out)
 {
-	const char *s = *sp;
+	const char *s = *sp, *s0 = s;
 	uint64_t v = 0;
+	unsigned int d;
 
-	if (s >= e || *s < '0' || *s > '9')
-		return 0;
-	for (; s < e && *s >= '0' && *s <= '9'; s++) {
-		unsigned d = (unsigned)(*s - '0');
-
+	/* 19 digits cannot overflow: check only beyond that */
+	while (s < e && (d = (unsigned int)(*s - '0')) < 10 && s - s0 < 19)
+		v = v * 10 + d, s++;
+	if (s < e && (d = (unsigned int)(*s - '0')) < 10) {
 		if (v > (UINT64_MAX - d) / 10)
 			return 0;
-		v = v * 10 + d;
+		v = v * 10 + d, s++;
 	}
-	if (s < e && !is_sep(*s))
+	if (s == s0 || (s < e && !is_sep(*s)))
 		return 0;
 	*sp = s;
 	*out = v;
 	return 1;
 }
 
-/* Hex field, optional 0x prefix. */
+/* Hex field, optional 0x prefix, at most 16 digits. */
 static int get_hex(const char **sp, const char *e, uint64_t *out)
 {
-	const char *s = *sp;
+	const unsigned char *s = (const unsigned char *)*sp, *s0, *ue = (const unsigned char *)e;
 	uint64_t v = 0;
-	int nd = 0;
+	int d;
 
-	if (e - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+	if (ue - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	for (; s < e && !is_sep(*s); s++, nd++) {
-		unsigned d;
-		char c = *s;
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return 0;
-		if (v >> 60)
-			return 0;
-		v = (v << 4) | d;
-	}
-	if (!nd)
+	s0 = s;
+	while (s < ue && (d = hexval[*s]) >= 0 && s - s0 < 16)
+		v = (v << 4) | (unsigned int)d, s++;
+	if (s == s0 || (s < ue && !is_sep((char)*s)))
 		return 0;
-	*sp = s;
+	*sp = (const char *)s;
 	*out = v;
 	return 1;
 }
@@ -357,6 +356,7 @@ int trace_load(struct trace *t, const char *path, FILE *err)
 	char *buf = xmalloc(CHUNK + 1);
 	size_t have = 0;
 
+	init_hexval();
 	memset(t, 0, sizeof(*t));
 	t->name = strcmp(path, "-") ? path : "<stdin>";
 	t->page_size = 4096;

@@ -22,8 +22,10 @@
 
 /* One sample of weight 1 adds 1 << HP_COUNT_SHIFT to a count. */
 #define HP_COUNT_SHIFT		8
-/* Densities are counts per 1 << HP_DENSITY_SHIFT pages (2 MiB of 4 KiB). */
-#define HP_DENSITY_SHIFT	9
+/* Density: count << HP_DENSITY_SHIFT divided by the range's pages. */
+#define HP_DENSITY_SHIFT	20
+/* Sub-counters saturate here, so densities never overflow u64. */
+#define HP_SUB_MAX		0x4000000000ULL	/* 1 << 38 */
 /* Number of sub-counters per range (split evidence). */
 #define HP_NR_SUB		4
 
@@ -125,6 +127,8 @@ struct hp_range {
  * @unmatched: samples outside every range (counted and ignored)
  * @epochs: epochs run
  * @splits: ranges split
+ * @refines: splits of these that bisected the hot set's boundary range
+ *	without a denser part to split at
  * @merges: merges of similar neighbours
  * @cap_merges: merges forced by @max_ranges
  * @alloc_failures: allocations that failed (the operation was skipped)
@@ -134,6 +138,7 @@ struct hp_space_stats {
 	u64 unmatched;
 	u64 epochs;
 	u64 splits;
+	u64 refines;
 	u64 merges;
 	u64 cap_merges;
 	u64 alloc_failures;
@@ -297,7 +302,8 @@ bool hp_space_record(struct hp_space *s, unsigned long addr, u32 weight);
  * @s: the space
  *
  * Splits ranges with a significantly denser part at a split-granularity
- * boundary (never beyond @max_ranges), merges similar neighbours, merges
+ * boundary, and bisects the range that holds the partial boundary of the
+ * hot set (never beyond @max_ranges); merges similar neighbours, merges
  * the most similar neighbours while there are more than @max_ranges
  * ranges, then decays all counts and ages every range.  Merges never
  * change which pages are hot, except merges forced by the cap.
@@ -378,7 +384,8 @@ u64 hp_range_count(const struct hp_range *r);
  * hp_range_density() - access density used for ranking
  * @r: the range
  *
- * Return: hp_range_count() per 1 << HP_DENSITY_SHIFT pages, rounded down.
+ * Return: hp_range_count() << HP_DENSITY_SHIFT divided by the pages of
+ * the range, rounded down.
  */
 u64 hp_range_density(const struct hp_range *r);
 

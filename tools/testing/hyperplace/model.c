@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reference model of a space and the invariants checked after every call. */
+#include <stdlib.h>
+#include <string.h>
+#include "bits.h"
+#include "model.h"
+#include "tap.h"
+#include "tests.h"
+
+static int fail_countdown;
+
+bool hp_shim_alloc_fails(void)
+{
+	return fail_countdown > 0 && --fail_countdown == 0;
+}
+
+void hpt_fail_alloc(int nth)
+{
+	fail_countdown = nth;
+}
+
+void hpt_init(struct hpt_space *t, const struct hp_range_params *p)
+{
+	memset(t, 0, sizeof(*t));
+	t->s = hp_space_create(p);
+	CHECK(!IS_ERR(t->s));
+	if (IS_ERR(t->s))
+		abort();
+	t->min_shift = t->s->params.split_shift;
+}
+
+void hpt_fini(struct hpt_space *t)
+{
+	hp_space_destroy(t->s);
+	t->s = NULL;
+}
+
+u64 hpt_total(const struct hp_space *s)
+{
+	const struct hp_range *r;
+	u64 sum = 0;
+
+	for (r = hp_space_first(s); r; r = hp_range_next(r))
+		sum += hp_range_count(r);
+	return sum;
+}
+
+unsigned long hpt_mapped_pages(const struct hpt_space *t)
+{
+	return hpt_bits_count(t->mapped, NULL, 0, HPT_PAGES);
+}
+
+unsigned long hpt_intervals(const struct hpt_space *t)
+{
+	unsigned long w, n = 0;
+	u64 carry = 0;
+
+	for (w = 0; w < HPT_WORDS; w++) {
+		n += __builtin_popcountll(t->mapped[w] &
+					  ~(t->mapped[w] << 1 | carry));
+		carry = t->mapped[w] >> 63;
+	}
+	return n;
+}
+
+/* A range boundary is a split point or the end of some map/unmap. */
+static bool hpt_boundary_ok(const struct hpt_space *t, unsigned long addr)
+{
+	return !(addr & ((1UL << t->min_shift) - 1)) ||
+	       hpt_bit(t->edge, HPT_PG(addr));
+}
+
+static void hpt_check_range(struct hpt_space *t, const struct hp_range *r)
+{
+	unsigned long gran = 1UL << t->s->params.split_shift, lo, prev;
+	unsigned int i;
+
+	CHECK(r->start < r->end);
+	CHECK(!(r->start & (PAGE_SIZE - 1)) && !(r->end & (PAGE_SIZE - 1)));
+	CHECK(r->start >= HPT_BASE && r->end <= HPT_ADDR(HPT_PAGES));
+	if (r->start < HPT_BASE || r->end > HPT_ADDR(HPT_PAGES))
+		return;
+	CHECK_EQ(hpt_bits_count(t->mapped, NULL, HPT_PG(r->start),
+				HPT_PG(r->end)), hp_range_pages(r));
+	CHECK(hpt_boundary_ok(t, r->start));
+	CHECK(hpt_boundary_ok(t, r->end));
+	prev = r->start;
+	for (i = 0; i < HP_NR_SUB - 1; i++) {
+		lo = r->cut[i];
+		CHECK(lo >= prev && lo <= r->end);
+		CHECK(lo == r->start || lo == r->end || !(lo & (gran - 1)));
+		prev = lo;
+	}
+	for (i = 0; i < HP_NR_SUB; i++)
+		CHECK(r->sub[i] <= HP_SUB_MAX);
+	CHECK(r->hot_start <= r->hot_end);
+	CHECK(r->hot_start >= r->start && r->hot_end <= r->end);
+	CHECK(!(r->hot_start & (PAGE_SIZE - 1)) &&
+	      !(r->hot_end & (PAGE_SIZE - 1)));
+	if (r->hot_start == r->hot_end)
+		CHECK_EQ(r->hot_start, r->start);
+	else
+		CHECK(r->hot_start == r->start || r->hot_end == r->end);
+	CHECK(hp_space_lookup(t->s, r->start) == r);
+	CHECK(hp_space_lookup(t->s, r->end - 1) == r);
+}
+
+void hpt_check(struct hpt_space *t)
+{
+	const struct hp_space_stats *st = hp_space_get_stats(t->s);
+	unsigned long pages = 0, prev_end = 0;
+	const struct hp_range *r;
+	unsigned int n = 0;
+
+	for (r = hp_space_first(t->s); r; r = hp_range_next(r)) {
+		CHECK(r->start >= prev_end);
+		prev_end = r->end;
+		hpt_check_range(t, r);
+		pages += hp_range_pages(r);
+		n++;
+	}
+	CHECK_EQ(n, hp_space_nr_ranges(t->s));
+	CHECK_EQ(pages, hpt_mapped_pages(t));
+	CHECK_EQ(st->samples, t->samples);
+	CHECK_EQ(st->unmatched, t->unmatched);
+	CHECK_EQ(hp_range_params_validate(&t->s->params), 0);
+}
+
+int hpt_map(struct hpt_space *t, unsigned long pg, unsigned long n)
+{
+	struct hpt_snap sn;
+	int err;
+
+	hpt_snap_take(&sn, t->s);
+	err = hp_space_map(t->s, HPT_ADDR(pg), HPT_ADDR(pg + n));
+	if (err) {
+		CHECK(err == -ENOMEM);
+		CHECK(hpt_snap_same(&sn, t->s));
+	} else {
+		CHECK_EQ(hpt_total(t->s), hpt_total_snap(&sn));
+		hpt_bits_set(t->mapped, pg, pg + n, true);
+		hpt_bits_set(t->edge, pg, pg + 1, true);
+		hpt_bits_set(t->edge, pg + n, pg + n + 1, true);
+	}
+	hpt_snap_free(&sn);
+	hpt_check(t);
+	return err;
+}
+
+int hpt_unmap(struct hpt_space *t, unsigned long pg, unsigned long n)
+{
+	struct hpt_snap sn;
+	int err;
+
+	hpt_snap_take(&sn, t->s);
+	err = hp_space_unmap(t->s, HPT_ADDR(pg), HPT_ADDR(pg + n));
+	if (err) {
+		CHECK(err == -ENOMEM);
+		CHECK(hpt_snap_same(&sn, t->s));
+	} else {
+		CHECK(hpt_total(t->s) <= hpt_total_snap(&sn));
+		hpt_bits_set(t->mapped, pg, pg + n, false);
+		hpt_bits_set(t->edge, pg, pg + 1, true);
+		hpt_bits_set(t->edge, pg + n, pg + n + 1, true);
+	}
+	hpt_snap_free(&sn);
+	hpt_check(t);
+	return err;
+}
+
+/* The range holding @addr, found without the tree. */
+static struct hp_range *hpt_scan(const struct hp_space *s, unsigned long addr)
+{
+	struct hp_range *r;
+
+	for (r = hp_space_first(s); r; r = hp_range_next(r))
+		if (addr >= r->start && addr < r->end)
+			return r;
+	return NULL;
+}
+
+bool hpt_record(struct hpt_space *t, unsigned long addr, u32 weight)
+{
+	struct hp_range *r = hpt_scan(t->s, addr);
+	u64 before[HP_NR_SUB], total = hpt_total(t->s);
+	u64 add = (u64)weight << HP_COUNT_SHIFT;
+	unsigned long lo, hi;
+	unsigned int i, changed = 0;
+	bool hit;
+
+	if (r)
+		memcpy(before, r->sub, sizeof(before));
+	hit = hp_space_record(t->s, addr, weight);
+	CHECK_EQ(hit, r != NULL);
+	if (!r) {
+		t->unmatched++;
+		CHECK_EQ(hpt_total(t->s), total);
+		return hit;
+	}
+	t->samples++;
+	for (i = 0; i < HP_NR_SUB; i++) {
+		if (r->sub[i] == before[i])
+			continue;
+		changed++;
+		lo = i ? r->cut[i - 1] : r->start;
+		hi = i < HP_NR_SUB - 1 ? r->cut[i] : r->end;
+		CHECK(addr >= lo && addr < hi);
+		if (before[i] + add <= HP_SUB_MAX)
+			CHECK_EQ(r->sub[i], before[i] + add);
+	}
+	CHECK_EQ(changed, !!weight);
+	if (hpt_total(t->s) < HP_SUB_MAX)
+		CHECK_EQ(hpt_total(t->s), total + add);
+	return hit;
+}
+
+int hpt_epoch(struct hpt_space *t)
+{
+	unsigned int shift = t->s->params.decay_shift;
+	u64 before = hpt_total(t->s), after, epochs;
+	unsigned long cap, iv;
+	int err;
+
+	epochs = hp_space_get_stats(t->s)->epochs;
+	err = hp_space_epoch(t->s);
+	CHECK(err == 0 || err == -ENOMEM);
+	after = hpt_total(t->s);
+	/*
+	 * Splits and merges move counts exactly; decay keeps
+	 * x - ceil(x / 2^d) of every sub-counter x.
+	 */
+	CHECK((unsigned __int128)after << shift <=
+	      (unsigned __int128)before * ((1ULL << shift) - 1));
+	CHECK((unsigned __int128)(after + HP_NR_SUB *
+				  hp_space_nr_ranges(t->s)) << shift >=
+	      (unsigned __int128)before * ((1ULL << shift) - 1));
+	CHECK_EQ(hp_space_get_stats(t->s)->epochs, epochs + 1);
+	cap = t->s->params.max_ranges;
+	iv = hpt_intervals(t);
+	CHECK(hp_space_nr_ranges(t->s) <= (cap > iv ? cap : iv));
+	hpt_check(t);
+	return err;
+}
+
+int hpt_set_params(struct hpt_space *t, const struct hp_range_params *p)
+{
+	u64 before = hpt_total(t->s);
+	struct hpt_snap sn;
+	int err;
+
+	hpt_snap_take(&sn, t->s);
+	err = hp_space_set_params(t->s, p);
+	CHECK_EQ(err, hp_range_params_validate(p));
+	if (err) {
+		CHECK(hpt_snap_same(&sn, t->s));
+	} else {
+		CHECK(!memcmp(&t->s->params, p, sizeof(*p)));
+		CHECK_EQ(hpt_total(t->s), before);
+		if (p->split_shift < t->min_shift)
+			t->min_shift = p->split_shift;
+	}
+	hpt_snap_free(&sn);
+	hpt_check(t);
+	return err;
+}
+
+void hpt_sweep(struct hpt_space *t, unsigned long start, unsigned long end,
+	       unsigned long n, u32 weight)
+{
+	unsigned long i, pages = (end - start) >> PAGE_SHIFT;
+
+	for (i = 0; i < n; i++)
+		hpt_record(t, start + ((i * pages / n) << PAGE_SHIFT), weight);
+}

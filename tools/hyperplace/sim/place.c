@@ -56,8 +56,7 @@ static int by_density(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-struct place_stats place_ranges(struct sim *s, struct prange *r, size_t n,
-				enum place_mode mode)
+struct place_stats place_ranges(struct sim *s, struct prange *r, size_t n)
 {
 	struct pvec hot = { .s = s, .limit = s->fast_cap };
 	struct pvec cold = { .s = s };
@@ -78,18 +77,10 @@ struct place_stats place_ranges(struct sim *s, struct prange *r, size_t n,
 		sim_for_range(s, r[i].pid, r[i].start, r[i].end, walk_cold, &cold);
 
 	budget = sim_budget_pages(s);
-	for (i = 0; i < hot.n && budget; i++) {
-		uint32_t pg = hot.v[i];
-
-		if (mode == PLACE_PROMOTE && sim_free_fast(s)) {
-			if (sim_promote(s, pg) < 0)
-				break;
-			budget--;
-			continue;
-		}
+	for (i = 0; i < hot.n; i++) {
 		if (ci == cold.n || budget < 2)
 			break;
-		if (sim_exchange(s, pg, cold.v[ci++]) < 0)
+		if (sim_exchange(s, hot.v[i], cold.v[ci++]) < 0)
 			break;
 		budget -= 2;
 	}

@@ -276,7 +276,7 @@ static void schemes(struct sim *s, struct damon *d)
 static void da_epoch(struct sim *s)
 {
 	struct damon *d = s->pd;
-	uint32_t maxnr = 0;
+	uint32_t maxnr = 0, thr;
 	uint64_t total = 0;
 
 	check(s, d);
@@ -287,13 +287,14 @@ static void da_epoch(struct sim *s)
 		maxnr = d->r[i].nr > maxnr ? d->r[i].nr : maxnr;
 		total += d->r[i].end - d->r[i].start;
 	}
-	merge(d, maxnr / 10, total / DA_MIN_REGIONS);
+	thr = maxnr / 10 ? maxnr / 10 : 1;	/* max(1, max_nr_accesses / 10) */
+	merge(d, thr, total / DA_MIN_REGIONS);
 	schemes(s, d);
 	for (size_t i = 0; i < d->n; i++) {
 		struct dreg *r = &d->r[i];
 		uint32_t diff = r->nr > r->last_nr ? r->nr - r->last_nr : r->last_nr - r->nr;
 
-		r->age = diff > maxnr / 10 ? 0 : r->age + 1;
+		r->age = diff > thr ? 0 : r->age + 1;
 		r->last_nr = r->nr;
 		r->nr = 0;
 	}

@@ -157,7 +157,7 @@ static void dm_epoch(struct sim *s)
 		d->pr[i] = (struct prange){ r->start, r->end,
 			(double)r->cnt * (double)DM_GRAN / (double)(r->end - r->start), d->pid };
 	}
-	place_ranges(s, d->pr, d->n, PLACE_EXCHANGE);
+	place_ranges(s, d->pr, d->n);
 }
 
 static void dm_ctl(struct sim *s, const struct ctl *c)

@@ -2,14 +2,18 @@
 /*
  * hyperplace: the real classifier, mm/hyperplace/range.c, compiled unchanged with the
  * userspace shim of tools/testing/hyperplace. One hp_space per process follows the
- * process's mappings; samples go to hp_space_record(); every epoch runs
- * hp_space_epoch() on each space and hp_rank() across all of them. This file is only
- * the migration engine of the model: it moves pages so that the hot parts of the
- * ranges are on the fast tier, continuously (every tick, not only when ranges split),
- * promoting into free fast pages first and exchanging with non-hot fast pages after.
+ * process's mappings; samples go to hp_space_record(); every classification epoch runs
+ * hp_space_epoch() on each space and hp_rank() across all of them.
+ *
+ * The rest of this file is the model's migration engine. It runs every tick, not only
+ * when ranges split: pages of hot parts that changed (hp_rank's decisions), densest
+ * range first, are promoted into free fast pages, else exchanged with a fast page of
+ * the coldest non-hot range. An exchange costs two copies, so it is only made when the
+ * incoming range is denser than the outgoing one by the classifier's hysteresis margin:
+ * swapping cold for equally cold memory gains nothing.
  */
-#include <stdlib.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "range.h"
@@ -26,10 +30,12 @@ struct hspace {
 	struct hp_space *sp;
 };
 
-/* a run of addresses whose pages should be fast (promote) or were hot (victims) */
+/* addresses of one range part, with the range's density when queued */
 struct hrun {
 	uint32_t pid;
 	uint64_t start, end;
+	double density;
+	uint64_t range;		/* start of the range it belongs to */
 };
 
 struct runq {
@@ -43,13 +49,13 @@ struct hpp {
 	struct hp_space **arr;
 	struct hp_decision *dec;
 	struct hp_range_params par;
-	struct runq prom, victims;
-	uint64_t clock_hand;		/* fallback victim search over page ids */
+	struct runq prom;		/* hot parts to bring in, densest first */
+	struct runq cold;		/* non-hot parts of every range, coldest first */
 	uint32_t tick;
-	int rescan;			/* decisions overflowed: rebuild the queue */
 };
 
-static void rq_push(struct runq *q, uint32_t pid, uint64_t start, uint64_t end)
+static void rq_push(struct runq *q, uint32_t pid, uint64_t start, uint64_t end, double d,
+		    uint64_t range)
 {
 	if (start >= end)
 		return;
@@ -59,7 +65,24 @@ static void rq_push(struct runq *q, uint32_t pid, uint64_t start, uint64_t end)
 		q->cap = q->cap ? 2 * q->cap : 256;
 		q->v = xrealloc(q->v, q->cap * sizeof(*q->v));
 	}
-	q->v[q->n++] = (struct hrun){ pid, start, end };
+	q->v[q->n++] = (struct hrun){ pid, start, end, d, range };
+}
+
+static int denser_first(const void *a, const void *b)
+{
+	const struct hrun *x = a, *y = b;
+
+	return x->density < y->density ? 1 : x->density > y->density ? -1 : 0;
+}
+
+static int colder_first(const void *a, const void *b)
+{
+	return denser_first(b, a);
+}
+
+static void rq_sort(struct runq *q, int (*cmp)(const void *, const void *))
+{
+	qsort(q->v + q->head, q->n - q->head, sizeof(*q->v), cmp);
 }
 
 static struct hspace *space_of(struct hpp *h, uint32_t pid, int create)
@@ -129,13 +152,14 @@ static void hpp_init(struct sim *s)
 static void hpp_fini(struct sim *s)
 {
 	struct hpp *h = s->pd;
+
 	for (size_t i = 0; i < h->n; i++)
 		hp_space_destroy(h->s[i].sp);
 	free(h->s);
 	free(h->arr);
 	free(h->dec);
 	free(h->prom.v);
-	free(h->victims.v);
+	free(h->cold.v);
 	free(h);
 }
 
@@ -171,41 +195,56 @@ static void hpp_ctl(struct sim *s, const struct ctl *c)
 	}
 }
 
-static int page_is_hot(struct hpp *h, uint32_t pid, uint64_t va)
+/*
+ * Page id of addr and, in *n, how many pages from there on are contiguous ids (the
+ * rest of the run inside addr's mapping); UINT64_MAX with *n = 1 if unmapped.
+ */
+static uint64_t span(struct sim *s, uint32_t pid, uint64_t addr, uint64_t end, uint64_t *n)
 {
-	struct hspace *hs = space_of(h, pid, 0);
+	struct vpid *p = vmap_pid(&s->vm, pid, 0);
+	long i = p ? vmap_find(p, addr) : -1;
+	unsigned int sh = s->tr->shift;
 
-	return hs && hp_space_is_hot(hs->sp, (unsigned long)va);
+	*n = 1;
+	if (i < 0)
+		return UINT64_MAX;
+	if (end > p->v[i].end)
+		end = p->v[i].end;
+	*n = (end - addr) >> sh;
+	return p->v[i].base + ((addr - p->v[i].start) >> sh);
 }
 
-/* Next fast page that is not in a hot part: decision victims first, then a clock. */
-static long victim(struct sim *s, struct hpp *h)
+/*
+ * Next fast page of the coldest non-hot range part, if that range is colder than the
+ * incoming run's by the hysteresis margin, or is the incoming run's own range (the
+ * classifier chose which part of it is hot); -1 otherwise.
+ */
+static long victim(struct sim *s, struct hpp *h, const struct hrun *in)
 {
-	const struct trace *tr = s->tr;
-	struct runq *q = &h->victims;
+	struct runq *q = &h->cold;
+	double margin = 1.0 + h->par.hysteresis / 100.0;
 
 	while (q->head < q->n) {
 		struct hrun *r = &q->v[q->head];
 
+		if (r->density * margin >= in->density &&
+		    (r->pid != in->pid || r->range != in->range))
+			return -1;
 		while (r->start < r->end) {
-			uint64_t va = r->start, pg = vmap_page(&s->vm, r->pid, va);
+			uint64_t n, pg = span(s, r->pid, r->start, r->end, &n);
 
-			r->start += tr->page_size;
-			if (pg != UINT64_MAX && (s->pf[pg] & PF_FAST) && !page_is_hot(h, r->pid, va))
-				return (long)pg;
+			for (uint64_t i = 0; i < n; i++) {
+				r->start += s->tr->page_size;
+				if (pg != UINT64_MAX && (s->pf[pg + i] & PF_FAST))
+					return (long)(pg + i);
+			}
 		}
 		q->head++;
-	}
-	for (uint64_t i = 0; i < tr->npages; i++) {
-		uint64_t pg = h->clock_hand++ % tr->npages;
-
-		if ((s->pf[pg] & PF_FAST) && !page_is_hot(h, tr->page_pid[pg], tr->page_va[pg]))
-			return (long)pg;
 	}
 	return -1;
 }
 
-/* Move pages of queued hot runs to the fast tier until the budget runs out. */
+/* Move pages of queued hot parts to the fast tier until the budget runs out. */
 static void migrate(struct sim *s, struct hpp *h)
 {
 	struct runq *q = &h->prom;
@@ -214,36 +253,107 @@ static void migrate(struct sim *s, struct hpp *h)
 	while (q->head < q->n && budget) {
 		struct hrun *r = &q->v[q->head];
 
-		for (; r->start < r->end && budget; r->start += s->tr->page_size) {
-			uint64_t pg = vmap_page(&s->vm, r->pid, r->start);
-			long v;
+		while (r->start < r->end) {
+			uint64_t n, pg = span(s, r->pid, r->start, r->end, &n);
 
-			if (pg == UINT64_MAX || !(s->pf[pg] & PF_SLOW) ||
-			    !page_is_hot(h, r->pid, r->start))
-				continue;
-			if (sim_free_fast(s)) {
-				if (sim_promote(s, (uint32_t)pg) < 0)
+			for (uint64_t i = 0; i < n; i++, pg++) {
+				long v;
+
+				if (!budget)
 					return;
-				budget--;
-				continue;
+				if (pg == UINT64_MAX || !(s->pf[pg] & PF_SLOW)) {
+					r->start += s->tr->page_size;
+					continue;
+				}
+				if (sim_free_fast(s)) {
+					if (sim_promote(s, (uint32_t)pg) < 0)
+						return;
+					budget--;
+					r->start += s->tr->page_size;
+					continue;
+				}
+				if (budget < 2)
+					return;
+				v = victim(s, h, r);
+				/* nothing colder enough: less dense runs find nothing either */
+				if (v < 0 || sim_exchange(s, (uint32_t)pg, (uint32_t)v) < 0)
+					return;
+				budget -= 2;
+				r->start += s->tr->page_size;
 			}
-			v = budget >= 2 ? victim(s, h) : -1;
-			if (v < 0 || sim_exchange(s, (uint32_t)pg, (uint32_t)v) < 0)
-				return;
-			budget -= 2;
 		}
 		if (r->start >= r->end)
 			q->head++;
 	}
 }
 
-/* Queue every hot part again (after a decision overflow). */
-static void requeue_all(struct hpp *h)
+/* density and start of the range holding addr */
+static double density_at(struct hp_space *sp, unsigned long addr, uint64_t *start)
 {
-	h->prom.head = h->prom.n = 0;
-	for (size_t i = 0; i < h->n; i++)
-		for (struct hp_range *r = hp_space_first(h->s[i].sp); r; r = hp_range_next(r))
-			rq_push(&h->prom, h->s[i].pid, r->hot_start, r->hot_end);
+	struct hp_range *r = hp_space_lookup(sp, addr);
+
+	*start = r ? r->start : 0;
+	return r ? (double)hp_range_density(r) : 0.0;
+}
+
+/* The non-hot parts of every range, coldest first: the victims until the next epoch. */
+static void rebuild_cold(struct hpp *h)
+{
+	h->cold.head = h->cold.n = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		for (struct hp_range *r = hp_space_first(h->s[i].sp); r; r = hp_range_next(r)) {
+			double d = (double)hp_range_density(r);
+			uint32_t pid = h->s[i].pid;
+
+			if (r->hot_start == r->hot_end) {
+				rq_push(&h->cold, pid, r->start, r->end, d, r->start);
+				continue;
+			}
+			rq_push(&h->cold, pid, r->start, r->hot_start, d, r->start);
+			rq_push(&h->cold, pid, r->hot_end, r->end, d, r->start);
+		}
+	}
+	rq_sort(&h->cold, colder_first);
+}
+
+/* first range that ends above addr */
+static struct hp_range *range_from(struct hp_space *sp, uint64_t addr)
+{
+	struct hp_range *r = hp_space_lookup(sp, (unsigned long)addr);
+
+	if (r)
+		return r;
+	for (r = hp_space_first(sp); r && r->end <= addr; r = hp_range_next(r))
+		;
+	return r;
+}
+
+/*
+ * Ranges split, merge and change their hot parts at each epoch: cut what is still
+ * queued to the current hot parts, with current densities.
+ */
+static void requeue(struct hpp *h)
+{
+	size_t head = h->prom.head, n = h->prom.n;
+
+	for (size_t i = head; i < n; i++) {
+		struct hrun run = h->prom.v[i];
+		struct hspace *hs = space_of(h, run.pid, 0);
+
+		for (struct hp_range *r = hs ? range_from(hs->sp, run.start) : NULL;
+		     r && r->start < run.end; r = hp_range_next(r)) {
+			uint64_t a = run.start > r->hot_start ? run.start : r->hot_start;
+			uint64_t b = run.end < r->hot_end ? run.end : r->hot_end;
+
+			rq_push(&h->prom, run.pid, a, b, (double)hp_range_density(r), r->start);
+		}
+	}
+	if (!n)
+		return;
+	/* drop the old entries, keep the cut ones */
+	memmove(h->prom.v, h->prom.v + n, (h->prom.n - n) * sizeof(*h->prom.v));
+	h->prom.n -= n;
+	h->prom.head = 0;
 }
 
 static void classify(struct sim *s, struct hpp *h)
@@ -259,20 +369,29 @@ static void classify(struct sim *s, struct hpp *h)
 		     h->dec, HPP_MAX_DEC, &res);
 	if (nd < 0)
 		return;
-	if (res.nr_decisions > (unsigned int)nd) {
-		requeue_all(h);
-		return;
+	if (res.nr_decisions > (unsigned int)nd || h->prom.n - h->prom.head > HPP_MAX_DEC) {
+		/* too many changes to list, or a long backlog: queue every hot part again */
+		h->prom.head = h->prom.n = 0;
+		for (size_t i = 0; i < h->n; i++)
+			for (struct hp_range *r = hp_space_first(h->s[i].sp); r;
+			     r = hp_range_next(r))
+				rq_push(&h->prom, h->s[i].pid, r->hot_start, r->hot_end,
+					(double)hp_range_density(r), r->start);
 	}
-	for (int i = 0; i < nd; i++) {
+	requeue(h);
+	for (int i = 0; i < nd && res.nr_decisions <= (unsigned int)nd; i++) {
 		const struct hp_decision *d = &h->dec[i];
 		uint32_t pid = 0;
+		uint64_t rs;
+		double dens = density_at(d->space, d->start, &rs);
 
 		for (size_t j = 0; j < h->n; j++)
 			if (h->s[j].sp == d->space)
 				pid = h->s[j].pid;
-		rq_push(&h->prom, pid, d->hot_start, d->hot_end);
-		rq_push(&h->victims, pid, d->old_hot_start, d->old_hot_end);
+		rq_push(&h->prom, pid, d->hot_start, d->hot_end, dens, rs);
 	}
+	rq_sort(&h->prom, denser_first);
+	rebuild_cold(h);
 }
 
 static void hpp_epoch(struct sim *s)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "oracle.h"
 #include "out.h"
 #include "policy.h"
@@ -34,6 +35,8 @@ static void usage(FILE *f)
 		"  -n, --name NAME         trace column (default: file name)\n"
 		"  -P, --hp K=V[,K=V]      hyperplace: override struct hp_range_params fields\n"
 		"                          (split_shift, decay_shift, split_ratio, hysteresis...)\n"
+		"  -C, --cache FILE        binary cache of the parsed trace: used if newer than\n"
+		"                          TRACE, else written (not with stdin)\n"
 		"  -H, --no-header         do not print the TSV header line\n");
 }
 
@@ -65,12 +68,13 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "policy", 1, 0, 'p' }, { "sample-period", 1, 0, 's' }, { "rate", 1, 0, 'r' },
 		{ "interval-ms", 1, 0, 'i' }, { "seed", 1, 0, 'S' }, { "timeline", 1, 0, 't' },
-		{ "name", 1, 0, 'n' }, { "hp", 1, 0, 'P' }, { "no-header", 0, 0, 'H' }, { "help", 0, 0, 'h' },
+		{ "name", 1, 0, 'n' }, { "hp", 1, 0, 'P' },
+		{ "cache", 1, 0, 'C' }, { "no-header", 0, 0, 'H' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct sim_opts o = { .sample_period = 100, .rate_mibs = 256,
 			      .interval_ns = 1000000000ull, .seed = 1 };
-	const char *list = ALL, *timeline = NULL, *name = NULL;
+	const char *list = ALL, *timeline = NULL, *name = NULL, *cache = NULL;
 	struct result res[NPOL + 1];
 	struct sim *sims = xcalloc(NPOL, sizeof(*sims));
 	struct trace tr;
@@ -78,9 +82,10 @@ int main(int argc, char **argv)
 	size_t nres = 0, nsim = 0;
 	int header = 1, c;
 	double t0;
+	uint64_t c0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "p:s:r:i:S:t:n:P:Hh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:r:i:S:t:n:P:C:Hh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			list = strcmp(optarg, "all") ? optarg : ALL;
@@ -109,6 +114,9 @@ int main(int argc, char **argv)
 		case 'n':
 			name = optarg;
 			break;
+		case 'C':
+			cache = optarg;
+			break;
 		case 'P':
 			o.hp_params = optarg;
 			break;
@@ -136,11 +144,20 @@ int main(int argc, char **argv)
 		p += len + (p[len] == ',');
 	}
 	t0 = wall();
-	if (trace_load(&tr, argv[optind], stderr))
-		return 1;
-	fprintf(stderr, "hpsim: %s: %llu lines, %llu accesses, %llu pages, parsed in %.2f s\n",
+	c0 = thread_ns();
+	if (cache && cache_load(&tr, argv[optind], cache)) {
+		fprintf(stderr, "hpsim: %s: loaded from the cache %s\n", tr.name, cache);
+	} else {
+		if (trace_load(&tr, argv[optind], stderr))
+			return 1;
+		if (cache)
+			cache_save(&tr, cache);
+	}
+	fprintf(stderr, "hpsim: %s: %llu lines, %llu accesses, %llu pages, parsed in %.2f s "
+		"(%.2f s CPU, %.1f M lines/s of CPU)\n",
 		tr.name, (unsigned long long)tr.lines, (unsigned long long)tr.accesses,
-		(unsigned long long)tr.npages, wall() - t0);
+		(unsigned long long)tr.npages, wall() - t0, (double)(thread_ns() - c0) / 1e9,
+		(double)tr.lines / ((double)(thread_ns() - c0) / 1e3));
 	if (tr.unmapped)
 		fprintf(stderr, "hpsim: %s: %llu accesses outside any mapping ignored\n",
 			tr.name, (unsigned long long)tr.unmapped);

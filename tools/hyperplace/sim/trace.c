@@ -21,6 +21,9 @@ struct parser {
 	int have_fast;
 	int errors;
 	int fatal;
+	/* the mapping of the last access: most accesses hit it again */
+	uint32_t cpid;
+	uint64_t cstart, cend, cbase;
 };
 
 static void perr(struct parser *p, const char *fmt, ...)
@@ -277,10 +280,21 @@ static void event(struct parser *p, const char *s, const char *e)
 			time_step(p, ts, (uint32_t)pid);
 			dt = 0;
 		}
-		page = vmap_page(&p->vm, (uint32_t)pid, a);
-		if (page == UINT64_MAX) {
-			t->unmapped++;
-			break;
+		if (pid == p->cpid && a >= p->cstart && a < p->cend) {
+			page = p->cbase + ((a - p->cstart) >> t->shift);
+		} else {
+			struct vpid *vp = vmap_pid(&p->vm, (uint32_t)pid, 0);
+			long i = vp ? vmap_find(vp, a) : -1;
+
+			if (i < 0) {
+				t->unmapped++;
+				break;
+			}
+			p->cpid = (uint32_t)pid;
+			p->cstart = vp->v[i].start;
+			p->cend = vp->v[i].end;
+			p->cbase = vp->v[i].base;
+			page = p->cbase + ((a - p->cstart) >> t->shift);
 		}
 		push_ev(t, ((op == 'w' ? EV_WRITE : EV_READ) << EV_SHIFT) | (uint32_t)page,
 			(uint32_t)dt);
@@ -306,6 +320,7 @@ static void event(struct parser *p, const char *s, const char *e)
 		}
 		c.start = a;
 		c.end = a + len;
+		p->cend = 0;		/* the cached mapping may change */
 		if (op == 'm') {
 			if (!alloc_pages(p, c.pid, a, len >> t->shift, &c.base))
 				return;
@@ -324,6 +339,7 @@ static void event(struct parser *p, const char *s, const char *e)
 			return;
 		}
 		vmap_exit(&p->vm, c.pid, kill_nothing, NULL);
+		p->cend = 0;
 		push_ctl(p, c);
 		break;
 	}

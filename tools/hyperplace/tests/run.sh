@@ -157,6 +157,12 @@ ok $? "rate limit 0: nothing moves"
 cmp -s "$TMP/r1" "$TMP/r2"
 ok $? "hpsim is deterministic (all columns but timings)"
 
+rm -f "$TMP/zipf.cache"
+"$HPSIM" -s 20 -C "$TMP/zipf.cache" "$TMP/zipf.trace" 2>/dev/null | cut -f1-7,9-11 >"$TMP/c1"
+"$HPSIM" -s 20 -C "$TMP/zipf.cache" "$TMP/zipf.trace" 2>"$TMP/c2.err" | cut -f1-7,9-11 >"$TMP/c2"
+cmp -s "$TMP/c1" "$TMP/r1" && cmp -s "$TMP/c2" "$TMP/r1" && grep -q "loaded from the cache" "$TMP/c2.err"
+ok $? "binary cache: written, then loaded, same results"
+
 "$HPSIM" -p nosuch "$TMP/tiny.trace" >/dev/null 2>&1
 [ $? -ne 0 ]
 ok $? "unknown policy is refused"

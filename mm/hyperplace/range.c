@@ -13,6 +13,10 @@
 #include "range.h"
 
 #define HP_SUB_LAST	(HP_NR_SUB - 1)
+/* Hysteresis adds this many standard deviations of noise to a count. */
+#define HP_NOISE_SIGMAS	2ULL
+/* Boosted counts stay below this so that density never overflows. */
+#define HP_KEY_COUNT_MAX	(1ULL << (63 - HP_DENSITY_SHIFT))
 
 static const struct hp_range_params hp_defaults = {
 	.split_shift		= HP_SPLIT_SHIFT_DEF,
@@ -563,11 +567,28 @@ static bool hp_hot_partial(const struct hp_range *r)
 }
 
 /*
- * Split @r where its samples show a denser part.  Failing that, bisect it
- * if it holds the partial boundary of the hot set and enough samples:
- * its sub-counters cannot see structure finer than a quarter (many small
- * hot spots spread evenly look uniform), and the boundary is where a
- * coarse range costs hit ratio.  Return 1 if split, 0 if not, -ENOMEM.
+ * Whether to bisect @r although its sub-counters look uniform: they cannot
+ * see structure finer than a quarter (small hot spots spread evenly), so
+ * explore ranges that matter for the hot set: denser than the mean and at
+ * least half as dense as the boundary (hp_rank() sets @refine_floor).
+ * Skip those that came from merging similar halves (known uniform,
+ * "settled") unless they hold the partial boundary.  The mean keeps cold
+ * ranges that merely fill spare fast capacity from being explored.
+ */
+static bool hp_should_refine(const struct hp_space *s,
+			     const struct hp_range *r)
+{
+	u64 min = (u64)s->params.split_min_samples << HP_COUNT_SHIFT;
+
+	if (hp_range_count(r) < min ||
+	    hp_range_density(r) < s->refine_floor)
+		return false;
+	return hp_hot_partial(r) || !r->settled;
+}
+
+/*
+ * Split @r where its samples show a denser part or, failing that, in the
+ * middle if hp_should_refine().  Return 1 if split, 0 if not, -ENOMEM.
  */
 static int hp_try_split(struct hp_space *s, struct hp_range *r)
 {
@@ -576,8 +597,7 @@ static int hp_try_split(struct hp_space *s, struct hp_range *r)
 	struct hp_range *right, o;
 
 	if (!cut) {
-		if (!hp_hot_partial(r) || hp_range_count(r) <
-		    ((u64)p->split_min_samples << HP_COUNT_SHIFT))
+		if (!hp_should_refine(s, r))
 			return 0;
 		cut = hp_mid_cut(r);
 		if (!cut)
@@ -595,6 +615,7 @@ static int hp_try_split(struct hp_space *s, struct hp_range *r)
 	hp_reset(r, o.start, cut, p->split_shift);
 	hp_absorb(r, &o);
 	r->age = 0;
+	r->settled = false;
 	hp_insert(s, right);
 	s->stats.splits++;
 	return 1;
@@ -616,6 +637,18 @@ static bool hp_hot_joinable(const struct hp_range *a, const struct hp_range *b)
 		return a->hot_start == a->start;
 	return a->hot_end == a->end && b->hot_start == b->start &&
 	       (a->hot_start == a->start || b->hot_end == b->end);
+}
+
+/*
+ * Both wholly hot or both wholly cold.  Similar neighbours merge only
+ * then: joining a hot range with a cold one would make a partial range,
+ * which hp_should_refine() bisects again at once.
+ */
+static bool hp_hot_alike(const struct hp_range *a, const struct hp_range *b)
+{
+	if (hp_hot_empty(a) || hp_hot_empty(b))
+		return hp_hot_empty(a) && hp_hot_empty(b);
+	return !hp_hot_partial(a) && !hp_hot_partial(b);
 }
 
 /* Merge @b, the upper neighbour of @a, into @a. */
@@ -657,7 +690,7 @@ static bool hp_can_merge(const struct hp_space *s, const struct hp_range *a,
 	u64 floor = (u64)p->merge_floor_samples << HP_COUNT_SHIFT;
 
 	if (a->end != b->start || a->age < p->min_age || b->age < p->min_age ||
-	    !hp_hot_joinable(a, b))
+	    !hp_hot_alike(a, b))
 		return false;
 	if (hp_range_count(a) < floor && hp_range_count(b) < floor)
 		return true;
@@ -671,6 +704,7 @@ static void hp_merge_similar(struct hp_space *s)
 	while (a && (b = hp_range_next(a))) {
 		if (hp_can_merge(s, a, b)) {
 			hp_merge(s, a, b);
+			a->settled = true;
 			s->stats.merges++;
 		} else {
 			a = b;
@@ -770,6 +804,27 @@ static int hp_rank_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
+/*
+ * Ranking key: the density, for a hot range with its count raised by
+ * @hyst percent plus HP_NOISE_SIGMAS standard deviations of a Poisson
+ * count of that many samples.  The relative margin alone lets ranges
+ * with few samples trade places on noise every epoch, each trade a
+ * migration; the noise term is large for them and negligible for ranges
+ * with many samples.
+ */
+static u64 hp_rank_key(const struct hp_range *r, unsigned int hyst)
+{
+	u64 count = hp_range_count(r), sigma;
+
+	if (hyst) {
+		sigma = int_sqrt(count >> HP_COUNT_SHIFT);
+		count += mul_u64_u64_div_u64(count, hyst, 100) +
+			 ((HP_NOISE_SIGMAS * sigma) << HP_COUNT_SHIFT);
+	}
+	return hp_density(min_t(u64, count, HP_KEY_COUNT_MAX),
+			  hp_range_pages(r));
+}
+
 /* Place @r's hot part of @r->rank_pages pages; the old part picks the end. */
 static void hp_place(struct hp_range *r, unsigned long *hs, unsigned long *he)
 {
@@ -849,11 +904,11 @@ int hp_rank(struct hp_space *const *spaces, unsigned int n,
 	    struct hp_rank_result *res)
 {
 	struct hp_rank_result local = { };
-	unsigned long left = fast_pages, take;
+	unsigned long left = fast_pages, take, pages = 0;
+	u64 count = 0, floor;
 	unsigned int i, nr = 0, stored;
 	struct hp_rank_ent *ents = NULL, *e;
 	struct hp_range *r;
-	u64 density;
 
 	if (!p)
 		p = &hp_defaults;
@@ -867,13 +922,11 @@ int hp_rank(struct hp_space *const *spaces, unsigned int n,
 	e = ents;
 	for (i = 0; i < n; i++) {
 		for (r = hp_space_first(spaces[i]); r; r = hp_range_next(r)) {
-			density = hp_range_density(r);
+			count = min_t(u64, count + hp_range_count(r),
+				      HP_KEY_COUNT_MAX);
+			pages += hp_range_pages(r);
 			e->hot = !hp_hot_empty(r);
-			e->key = density;
-			if (e->hot)
-				e->key += mul_u64_u64_div_u64(density,
-							      p->hysteresis,
-							      100);
+			e->key = hp_rank_key(r, e->hot ? p->hysteresis : 0);
 			e->r = r;
 			e->space = i;
 			e++;
@@ -891,6 +944,10 @@ int hp_rank(struct hp_space *const *spaces, unsigned int n,
 			local.boundary_density = hp_range_density(e->r);
 	}
 	kvfree(ents);
+	floor = max(local.boundary_density / 2,
+		    div64_u64(count, max(pages, 1UL)) << HP_DENSITY_SHIFT);
+	for (i = 0; i < n; i++)
+		spaces[i]->refine_floor = floor;
 
 	local.nr_ranges = nr;
 	for (i = 0; i < n; i++)

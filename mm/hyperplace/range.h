@@ -77,9 +77,11 @@
  *	the epoch merges the most similar neighbours while it is exceeded.
  *	A space holds at least one range per disjoint mapped interval, even
  *	beyond the cap.  Default 2048.  Valid 16..1048576.
- * @hysteresis: percent; hp_rank() boosts the density of ranges already in
- *	the hot set by this much, so a cold range must be this much denser to
- *	displace one.  Default 25.  Valid 0..1000.
+ * @hysteresis: percent; hp_rank() raises the count of ranges already in
+ *	the hot set by this much plus two standard deviations of sampling
+ *	noise (2 * sqrt(samples)), so a cold range must be that much denser
+ *	to displace one.  0 turns hysteresis off.  Default 25.
+ *	Valid 0..1000.
  */
 struct hp_range_params {
 	unsigned int split_shift;
@@ -105,6 +107,9 @@ struct hp_range_params {
  *	split granularity and clamped to [@start, @end]
  * @sub: decayed counts of the four parts; the range's count is their sum
  * @age: epochs since the range was created, split or merged
+ * @settled: made by merging similar neighbours and not split since: known
+ *	to be uniform, so not bisected to look for finer structure unless
+ *	it holds the partial boundary of the hot set
  * @rank_pages: scratch for hp_rank()
  *
  * Ranges of one space are disjoint, sorted and lie inside mapped memory.
@@ -118,6 +123,7 @@ struct hp_range {
 	unsigned long cut[HP_NR_SUB - 1];
 	u64 sub[HP_NR_SUB];
 	unsigned int age;
+	bool settled;
 	unsigned long rank_pages;
 };
 
@@ -127,8 +133,8 @@ struct hp_range {
  * @unmatched: samples outside every range (counted and ignored)
  * @epochs: epochs run
  * @splits: ranges split
- * @refines: splits of these that bisected the hot set's boundary range
- *	without a denser part to split at
+ * @refines: splits of these that bisected a range without a denser part
+ *	to split at, to look for finer structure near the hot set
  * @merges: merges of similar neighbours
  * @cap_merges: merges forced by @max_ranges
  * @alloc_failures: allocations that failed (the operation was skipped)
@@ -150,6 +156,9 @@ struct hp_space_stats {
  * @nr_ranges: number of ranges in @root
  * @last: last range a sample hit; a one-entry lookup cache
  * @params: validated copy of the parameters
+ * @refine_floor: ranges at least this dense may be bisected without a
+ *	denser part: the larger of the mean density and half the density of
+ *	the hot set's boundary, as of the last hp_rank()
  * @stats: counters
  */
 struct hp_space {
@@ -157,6 +166,7 @@ struct hp_space {
 	unsigned int nr_ranges;
 	struct hp_range *last;
 	struct hp_range_params params;
+	u64 refine_floor;
 	struct hp_space_stats stats;
 };
 
@@ -302,8 +312,8 @@ bool hp_space_record(struct hp_space *s, unsigned long addr, u32 weight);
  * @s: the space
  *
  * Splits ranges with a significantly denser part at a split-granularity
- * boundary, and bisects the range that holds the partial boundary of the
- * hot set (never beyond @max_ranges); merges similar neighbours, merges
+ * boundary, bisects ranges near the hot set that look uniform (never
+ * beyond @max_ranges); merges similar neighbours, merges
  * the most similar neighbours while there are more than @max_ranges
  * ranges, then decays all counts and ages every range.  Merges never
  * change which pages are hot, except merges forced by the cap.
@@ -322,8 +332,8 @@ int hp_space_epoch(struct hp_space *s);
  * @max_dec: size of @dec
  * @res: summary, may be NULL
  *
- * Ranks all ranges by density, boosted by @hysteresis for ranges that are
- * hot already, and gives fast pages to the densest ones until
+ * Ranks all ranges by density, boosted by @hysteresis (and sampling
+ * noise) for ranges that are hot already, and gives fast pages to the densest ones until
  * @fast_pages is used up; the boundary range gets the remainder, as a
  * part touching the end of the range that was hot before, or its denser
  * half.  Ranges with no samples only stay hot if they were hot and

@@ -7,7 +7,8 @@
  * never directly to range.c.
  *
  * Used: kzalloc, kfree, kvmalloc_array, kvfree, GFP_KERNEL, rb_*, sort,
- * div64_u64, div_u64, mul_u64_u64_div_u64, min, max, ALIGN_DOWN,
+ * div64_u64, mul_u64_u64_div_u64, int_sqrt, min, max, min_t, clamp,
+ * ALIGN_DOWN,
  * IS_ALIGNED, PAGE_SHIFT, PAGE_SIZE, ERR_PTR, EINVAL, ERANGE, ENOMEM,
  * EXPORT_SYMBOL_IF_KUNIT.
  */
@@ -18,6 +19,7 @@
 #include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/math.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>

@@ -30,6 +30,7 @@ static const struct hpt_test tests[] = {
 	T(rank_cross_mm),
 	T(rank_truncated),
 	T(stable_no_churn),
+	T(refine_scatter),
 	T(property),
 };
 

@@ -4,6 +4,7 @@
  * range, page bitmaps for what changed, then a comparison with what
  * hp_rank() did to the ranges and reported.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bits.h"
@@ -58,6 +59,29 @@ static void hpt_ref_place(struct hpt_ref *x)
 	x->he = at_start ? r->start + x->take * PAGE_SIZE : r->end;
 }
 
+static u64 hpt_isqrt(u64 n)
+{
+	u64 s = (u64)sqrt((double)n);
+
+	while (s * s > n)
+		s--;
+	while ((s + 1) * (s + 1) <= n)
+		s++;
+	return s;
+}
+
+/* count + hyst% + 2 sigma of the sample count, as a density. */
+static u64 hpt_ref_key(u64 count, unsigned long pages, unsigned int hyst)
+{
+	unsigned __int128 c = count;
+
+	c += c * hyst / 100;
+	c += (2 * hpt_isqrt(count >> HP_COUNT_SHIFT)) << HP_COUNT_SHIFT;
+	if (c > 1ULL << (63 - HP_DENSITY_SHIFT))
+		c = 1ULL << (63 - HP_DENSITY_SHIFT);
+	return (u64)(c << HP_DENSITY_SHIFT) / pages;
+}
+
 static struct hpt_ref *hpt_ref_build(struct hpt_space **ts, unsigned int n,
 				     unsigned int hyst, unsigned int *nr)
 {
@@ -79,9 +103,9 @@ static struct hpt_ref *hpt_ref_build(struct hpt_space **ts, unsigned int n,
 				     hp_range_pages(r);
 			x->hot = r->hot_start != r->hot_end;
 			x->key = x->density;
-			if (x->hot)
-				x->key += (unsigned __int128)x->density *
-					  hyst / 100;
+			if (x->hot && hyst)
+				x->key = hpt_ref_key(hp_range_count(r),
+						     hp_range_pages(r), hyst);
 			x->ohs = r->hot_start;
 			x->ohe = r->hot_end;
 			x++;

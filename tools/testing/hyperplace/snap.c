@@ -24,7 +24,8 @@ static bool hpt_range_same(const struct hp_range *a, const struct hp_range *b)
 	return a->start == b->start && a->end == b->end &&
 	       a->hot_start == b->hot_start && a->hot_end == b->hot_end &&
 	       !memcmp(a->cut, b->cut, sizeof(a->cut)) &&
-	       !memcmp(a->sub, b->sub, sizeof(a->sub)) && a->age == b->age;
+	       !memcmp(a->sub, b->sub, sizeof(a->sub)) && a->age == b->age &&
+	       a->settled == b->settled;
 }
 
 /* Same ranges, parameters and counters (allocation failures aside). */

@@ -210,3 +210,51 @@ void test_stable_no_churn(void)
 	CHECK(!hp_space_is_hot(t.s, A(20)));
 	hpt_fini(&t);
 }
+
+/*
+ * 16 hot MiB, one every 4 MiB: every quarter of every range looks the
+ * same, so only bisecting ranges near the hot set finds them.
+ */
+void test_refine_scatter(void)
+{
+	struct hpt_space t, *ts[1] = { &t };
+	unsigned long k, hot = 0, moved = 0;
+	struct hp_rank_result res;
+	int i;
+
+	hpt_init(&t, NULL);
+	hpt_map(&t, 0, HPT_MIB(64));
+	for (i = 0; i < 20; i++) {
+		for (k = 0; k < 16; k++)
+			hpt_sweep(&t, A(4 * k), A(4 * k + 1), 100, 1);
+		hpt_sweep(&t, A(0), A(64), 200, 1);
+		hpt_epoch(&t);
+		hpt_rank(ts, 1, 16 * 512, NULL, 64, NULL);
+	}
+	for (k = 0; k < 16; k++)
+		hot += hp_space_is_hot(t.s, A(4 * k)) &&
+		       hp_space_is_hot(t.s, A(4 * k + 1) - 1);
+	CHECK_EQ(hot, 16);
+	CHECK(hp_space_get_stats(t.s)->refines > 0);
+	/*
+	 * Uniform access afterwards: every range is as dense as the next,
+	 * so hysteresis keeps the hot set as it is and nothing moves.
+	 */
+	for (i = 0; i < 30; i++) {
+		hpt_sweep(&t, A(0), A(64), 16384, 1);
+		hpt_epoch(&t);
+		hpt_rank(ts, 1, 16 * 512, NULL, 64, &res);
+		if (i >= 5)
+			moved += res.promote_pages + res.demote_pages;
+	}
+	CHECK_EQ(moved, 0);
+	CHECK(hp_space_nr_ranges(t.s) <= 32);
+	/* With no fast memory left, all is cold and merges back into one. */
+	hpt_rank(ts, 1, 0, NULL, 64, &res);
+	for (i = 0; i < 4; i++) {
+		hpt_sweep(&t, A(0), A(64), 16384, 1);
+		hpt_epoch(&t);
+	}
+	CHECK_EQ(hp_space_nr_ranges(t.s), 1);
+	hpt_fini(&t);
+}

@@ -77,6 +77,24 @@ static inline u64 mul_u64_u64_div_u64(u64 a, u64 mul, u64 div)
 	return (u64)((unsigned __int128)a * mul / div);
 }
 
+static inline unsigned long int_sqrt(unsigned long x)
+{
+	unsigned long r = 0, bit = 1UL << (sizeof(long) * 8 - 2);
+
+	while (bit > x)
+		bit >>= 2;
+	while (bit) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+		bit >>= 2;
+	}
+	return r;
+}
+
 /* The kernel's sort() is a heapsort; qsort gives the same order here
  * because the comparator never returns 0 for different ranges.
  */

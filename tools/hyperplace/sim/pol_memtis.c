@@ -148,17 +148,12 @@ static void mt_epoch(struct sim *s)
 	}
 }
 
-static void mt_ctl(struct sim *s, const struct ctl *c)
-{
-	(void)s; (void)c;	/* dead pages are dropped at the next cooling */
-}
-
 const struct policy pol_memtis = {
 	.name = "memtis",
 	.init = mt_init,
 	.fini = mt_fini,
 	.samples = mt_samples,
 	.epoch = mt_epoch,
-	.ctl = mt_ctl,
+	.ctl = pol_no_ctl,	/* dead pages are dropped at the next cooling */
 	.faults = pol_no_faults,
 };

@@ -40,7 +40,7 @@ static int charge(struct sim *s, unsigned int pages)
 
 int sim_promote(struct sim *s, uint32_t page)
 {
-	if (s->pf[page] != PF_SLOW && (s->pf[page] & ~(PF_ACC | PF_HINT)) != PF_SLOW)
+	if ((s->pf[page] & ~(PF_ACC | PF_HINT)) != PF_SLOW)
 		return 0;
 	if (!sim_free_fast(s) || !charge(s, 1))
 		return -1;

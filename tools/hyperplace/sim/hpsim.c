@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"                          (split_shift, decay_shift, split_ratio, hysteresis...)\n"
 		"  -C, --cache FILE        binary cache of the parsed trace: used if newer than\n"
 		"                          TRACE, else written (not with stdin)\n"
+		"  -E, --hp-epoch-ms N     hyperplace: classification period (default 200)\n"
 		"  -H, --no-header         do not print the TSV header line\n");
 }
 
@@ -69,11 +70,11 @@ int main(int argc, char **argv)
 		{ "policy", 1, 0, 'p' }, { "sample-period", 1, 0, 's' }, { "rate", 1, 0, 'r' },
 		{ "interval-ms", 1, 0, 'i' }, { "seed", 1, 0, 'S' }, { "timeline", 1, 0, 't' },
 		{ "name", 1, 0, 'n' }, { "hp", 1, 0, 'P' },
-		{ "cache", 1, 0, 'C' }, { "no-header", 0, 0, 'H' }, { "help", 0, 0, 'h' },
+		{ "cache", 1, 0, 'C' }, { "hp-epoch-ms", 1, 0, 'E' }, { "no-header", 0, 0, 'H' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct sim_opts o = { .sample_period = 100, .rate_mibs = 256,
-			      .interval_ns = 1000000000ull, .seed = 1 };
+			      .interval_ns = 1000000000ull, .seed = 1, .hp_epoch_ms = 200 };
 	const char *list = ALL, *timeline = NULL, *name = NULL, *cache = NULL;
 	struct result res[NPOL + 1];
 	struct sim *sims = xcalloc(NPOL, sizeof(*sims));
@@ -85,7 +86,7 @@ int main(int argc, char **argv)
 	uint64_t c0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "p:s:r:i:S:t:n:P:C:Hh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:r:i:S:t:n:P:C:E:Hh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			list = strcmp(optarg, "all") ? optarg : ALL;
@@ -113,6 +114,11 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			name = optarg;
+			break;
+		case 'E':
+			o.hp_epoch_ms = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || o.hp_epoch_ms < 50 || o.hp_epoch_ms > 60000)
+				die("--hp-epoch-ms wants 50..60000 (multiples of the 50 ms tick)");
 			break;
 		case 'C':
 			cache = optarg;

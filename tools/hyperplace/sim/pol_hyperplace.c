@@ -22,7 +22,6 @@
 #include "util.h"
 
 #define HPP_TICK_NS		50000000ull	/* migration engine */
-#define HPP_EPOCH_TICKS		4		/* classification every 200 ms */
 #define HPP_MAX_DEC		4096
 
 struct hspace {
@@ -51,7 +50,7 @@ struct hpp {
 	struct hp_range_params par;
 	struct runq prom;		/* hot parts to bring in, densest first */
 	struct runq cold;		/* non-hot parts of every range, coldest first */
-	uint32_t tick;
+	uint32_t tick, epoch_ticks;	/* classification every epoch_ticks ticks */
 };
 
 static void rq_push(struct runq *q, uint32_t pid, uint64_t start, uint64_t end, double d,
@@ -142,6 +141,9 @@ static void hpp_init(struct sim *s)
 	if (s->tr->page_size != PAGE_SIZE)
 		die("hyperplace: range.c is built for %lu-byte pages, the trace has %llu",
 		    PAGE_SIZE, (unsigned long long)s->tr->page_size);
+	h->epoch_ticks = (uint32_t)(s->o->hp_epoch_ms * 1000000ull / HPP_TICK_NS);
+	if (!h->epoch_ticks)
+		h->epoch_ticks = 1;
 	hp_range_params_init(&h->par);
 	set_params(&h->par, s->o->hp_params);
 	h->dec = xcalloc(HPP_MAX_DEC, sizeof(*h->dec));
@@ -398,7 +400,7 @@ static void hpp_epoch(struct sim *s)
 {
 	struct hpp *h = s->pd;
 
-	if (++h->tick >= HPP_EPOCH_TICKS && h->n) {
+	if (++h->tick >= h->epoch_ticks && h->n) {
 		h->tick = 0;
 		classify(s, h);
 	}

@@ -34,6 +34,7 @@ struct sim_opts {
 	uint64_t interval_ns;	/* accounting interval (timeline, oracle, t90) */
 	uint64_t seed;
 	const char *hp_params;	/* --hp: range.c parameter overrides */
+	uint32_t hp_epoch_ms;	/* --hp-epoch-ms: hyperplace classification period */
 };
 
 struct sim;

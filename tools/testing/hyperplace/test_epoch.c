@@ -203,6 +203,8 @@ void test_cap(void)
 	}
 	CHECK_EQ(hp_space_nr_ranges(t.s), 16);
 	CHECK(hp_space_get_stats(t.s)->refines > 0);
+	/* Splits stop at the cap rather than being merged away after. */
+	CHECK_EQ(hp_space_get_stats(t.s)->cap_merges, 0);
 	/* 20 disjoint mappings need 20 ranges, cap or not. */
 	for (i = 0; i < 20; i++)
 		hpt_unmap(&t, HPT_MIB(3 * i) + 16, HPT_MIB(1));

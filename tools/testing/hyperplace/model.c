@@ -126,19 +126,29 @@ void hpt_check(struct hpt_space *t)
 	CHECK_EQ(hp_range_params_validate(&t->s->params), 0);
 }
 
-int hpt_map(struct hpt_space *t, unsigned long pg, unsigned long n)
+/*
+ * Map (@map) or unmap pages [@pg, @pg + @n): a failure must change
+ * nothing; a map keeps every count, an unmap can only lose some.
+ */
+static int hpt_change(struct hpt_space *t, unsigned long pg, unsigned long n,
+		      bool map)
 {
+	unsigned long start = HPT_ADDR(pg), end = HPT_ADDR(pg + n);
 	struct hpt_snap sn;
+	u64 total;
 	int err;
 
 	hpt_snap_take(&sn, t->s);
-	err = hp_space_map(t->s, HPT_ADDR(pg), HPT_ADDR(pg + n));
+	err = map ? hp_space_map(t->s, start, end) :
+		    hp_space_unmap(t->s, start, end);
 	if (err) {
 		CHECK(err == -ENOMEM);
 		CHECK(hpt_snap_same(&sn, t->s));
 	} else {
-		CHECK_EQ(hpt_total(t->s), hpt_total_snap(&sn));
-		hpt_bits_set(t->mapped, pg, pg + n, true);
+		total = hpt_total(t->s);
+		CHECK(map ? total == hpt_total_snap(&sn) :
+			    total <= hpt_total_snap(&sn));
+		hpt_bits_set(t->mapped, pg, pg + n, map);
 		hpt_bits_set(t->edge, pg, pg + 1, true);
 		hpt_bits_set(t->edge, pg + n, pg + n + 1, true);
 	}
@@ -147,25 +157,14 @@ int hpt_map(struct hpt_space *t, unsigned long pg, unsigned long n)
 	return err;
 }
 
+int hpt_map(struct hpt_space *t, unsigned long pg, unsigned long n)
+{
+	return hpt_change(t, pg, n, true);
+}
+
 int hpt_unmap(struct hpt_space *t, unsigned long pg, unsigned long n)
 {
-	struct hpt_snap sn;
-	int err;
-
-	hpt_snap_take(&sn, t->s);
-	err = hp_space_unmap(t->s, HPT_ADDR(pg), HPT_ADDR(pg + n));
-	if (err) {
-		CHECK(err == -ENOMEM);
-		CHECK(hpt_snap_same(&sn, t->s));
-	} else {
-		CHECK(hpt_total(t->s) <= hpt_total_snap(&sn));
-		hpt_bits_set(t->mapped, pg, pg + n, false);
-		hpt_bits_set(t->edge, pg, pg + 1, true);
-		hpt_bits_set(t->edge, pg + n, pg + n + 1, true);
-	}
-	hpt_snap_free(&sn);
-	hpt_check(t);
-	return err;
+	return hpt_change(t, pg, n, false);
 }
 
 /* The range holding @addr, found without the tree. */

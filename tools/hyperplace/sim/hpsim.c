@@ -102,9 +102,10 @@ int main(int argc, char **argv)
 				die("--rate wants MiB/s >= 0");
 			break;
 		case 'i':
-			o.interval_ns = strtoull(optarg, &end, 10) * 1000000ull;
-			if (*end || !o.interval_ns)
-				die("--interval-ms wants a positive integer");
+			o.interval_ns = strtoull(optarg, &end, 10);
+			if (*end || !o.interval_ns || o.interval_ns > UINT64_MAX / 1000000)
+				die("--interval-ms wants a positive integer < 1.8e13");
+			o.interval_ns *= 1000000ull;
 			break;
 		case 'S':
 			o.seed = strtoull(optarg, &end, 0);
@@ -167,6 +168,10 @@ int main(int argc, char **argv)
 	if (tr.unmapped)
 		fprintf(stderr, "hpsim: %s: %llu accesses outside any mapping ignored\n",
 			tr.name, (unsigned long long)tr.unmapped);
+	/* per-interval arrays: a trace with a huge time span needs a longer interval */
+	if ((tr.t_end - tr.t0) / o.interval_ns >= 10000000)
+		die("hpsim: %s spans %.0f s: more than 10^7 intervals; raise --interval-ms",
+		    tr.name, (double)(tr.t_end - tr.t0) / 1e9);
 	oracle_run(&orc, &tr, o.interval_ns);
 	if (!name)
 		name = base_name(argv[optind]);

@@ -110,7 +110,7 @@ static uint64_t close_interval(struct oset *o, uint64_t cap, uint64_t *moved)
 void oracle_run(struct oracle *o, const struct trace *tr, uint64_t ival)
 {
 	struct oset st = { .tr = tr };
-	uint64_t t = tr->t0, next_ival = t + ival, iacc = 0, t0 = thread_ns();
+	uint64_t t = tr->t0, next_ival = ival, iacc = 0, t0 = thread_ns();
 	uint64_t cap = tr->fast_pages;
 	size_t k = 0, np = tr->npages ? tr->npages : 1;
 
@@ -133,11 +133,13 @@ void oracle_run(struct oracle *o, const struct trace *tr, uint64_t ival)
 		t += tr->dt[i];
 		if ((w >> EV_SHIFT) == EV_CTL)
 			t = tr->ctl[w & EV_ARG].t;
-		while (t >= next_ival) {
-			o->iacc[k] = iacc;
-			o->ihit[k++] = close_interval(&st, cap, &o->moved);
-			iacc = 0;
-			next_ival += ival;
+		if (t - tr->t0 >= next_ival) {	/* as in sim_run() */
+			while (k + 1 < o->nival && sat_mul(k + 1, ival) <= t - tr->t0) {
+				o->iacc[k] = iacc;
+				o->ihit[k++] = close_interval(&st, cap, &o->moved);
+				iacc = 0;
+			}
+			next_ival = sat_mul(k + 1, ival);
 		}
 		if ((w >> EV_SHIFT) == EV_CTL)
 			continue;

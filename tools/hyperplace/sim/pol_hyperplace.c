@@ -81,7 +81,8 @@ static int colder_first(const void *a, const void *b)
 
 static void rq_sort(struct runq *q, int (*cmp)(const void *, const void *))
 {
-	qsort(q->v + q->head, q->n - q->head, sizeof(*q->v), cmp);
+	if (q->n > q->head)
+		qsort(q->v + q->head, q->n - q->head, sizeof(*q->v), cmp);
 }
 
 static struct hspace *space_of(struct hpp *h, uint32_t pid, int create)

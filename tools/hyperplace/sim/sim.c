@@ -215,8 +215,8 @@ void sim_run(struct sim *s, const struct trace *tr, const struct sim_opts *o,
 	     const struct policy *pol)
 {
 	const uint32_t *ev = tr->ev, *dt = tr->dt;
-	uint64_t t, next_epoch, next_ival, ival = o->interval_ns;
-	uint64_t iacc = 0, ihit = 0;
+	uint64_t t, rel, next_epoch, next_ival, ival = o->interval_ns;
+	uint64_t iacc = 0, ihit = 0, ek = 0;
 	size_t k = 0;
 	struct timespec w0, w1;
 
@@ -237,8 +237,9 @@ void sim_run(struct sim *s, const struct trace *tr, const struct sim_opts *o,
 	s->cnt[0] = next_period(s);
 	s->cnt[1] = next_period(s);
 	pol->init(s);
-	next_epoch = s->epoch_ns ? t + s->epoch_ns : UINT64_MAX;
-	next_ival = t + ival;
+	/* deadlines are relative to the first event */
+	next_epoch = s->epoch_ns ? s->epoch_ns : UINT64_MAX;
+	next_ival = ival;
 
 	clock_gettime(CLOCK_MONOTONIC, &w0);
 	for (size_t i = 0; i < tr->n; i++) {
@@ -249,17 +250,27 @@ void sim_run(struct sim *s, const struct trace *tr, const struct sim_opts *o,
 		kind = w >> EV_SHIFT;
 		if (unlikely(kind == EV_CTL))
 			t = tr->ctl[w & EV_ARG].t;
-		while (unlikely(t >= next_epoch || t >= next_ival)) {
-			if (next_ival <= next_epoch) {
+		rel = t - tr->t0;
+		/* no access lies between two events: closing intervals first is exact */
+		if (unlikely(rel >= next_ival)) {
+			while (k + 1 < s->nival && sat_mul(k + 1, ival) <= rel) {
 				s->iacc[k] = iacc;
 				s->ihit[k++] = ihit;
 				iacc = ihit = 0;
-				next_ival += ival;
-			} else {
-				s->now = next_epoch;
-				epoch(s);
-				next_epoch += s->epoch_ns;
 			}
+			next_ival = sat_mul(k + 1, ival);
+		}
+		if (unlikely(rel >= next_epoch) && s->epoch_ns) {
+			uint64_t target = rel / s->epoch_ns;
+
+			/* after a long idle gap, 64 epochs have decayed everything anyway */
+			if (target - ek > 64)
+				ek = target - 64;
+			while (ek < target) {
+				s->now = tr->t0 + ++ek * s->epoch_ns;
+				epoch(s);
+			}
+			next_epoch = sat_mul(ek + 1, s->epoch_ns);
 		}
 		s->now = t;
 		if (unlikely(kind == EV_CTL)) {

@@ -36,4 +36,12 @@ static inline double rng_unit(uint64_t *s)
 
 uint64_t thread_ns(void);
 
+/* a * b, saturating: deadlines far beyond the trace must not wrap around */
+static inline uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
 #endif

@@ -29,12 +29,18 @@ col() {
 		NR > 1 && $2 == p { print $k }' "$1"
 }
 
-# bad NAME LINE TEXT: hpsim must fail and name the line
+# bad NAME LINE TEXT: hpsim must fail and name the line, both when the line is near
+# the end of the input and when a long tail follows it (the parser's fast path)
+PAD='# ......................................................................\n'
 bad() {
 	printf '%b' "$3" >"$TMP/bad.trace"
 	"$HPSIM" -p static "$TMP/bad.trace" >/dev/null 2>"$TMP/bad.err"
 	rc=$?
-	[ $rc -ne 0 ] && grep -q "bad.trace:$2: " "$TMP/bad.err"
+	printf '%b' "$3$PAD$PAD" >"$TMP/bad.trace"
+	"$HPSIM" -p static "$TMP/bad.trace" >/dev/null 2>"$TMP/bad2.err"
+	rc2=$?
+	[ $rc -ne 0 ] && grep -q "bad.trace:$2: " "$TMP/bad.err" &&
+		[ $rc2 -ne 0 ] && grep -q "bad.trace:$2: " "$TMP/bad2.err"
 	ok $? "malformed: $1 (line $2, exit $rc)"
 }
 
@@ -65,6 +71,9 @@ bad "zero fast_pages"     1 '# fast_pages=0\n'
 bad "page_size not 2^n"   1 '# page_size=5000\n'
 bad "cpus out of range"   2 "$H"'# cpus=100000\n'
 bad "error after blanks"  5 "$H"'\n#c\n'"$M"'10 1 r\n'
+bad "backwards after many" 5 "$H$M"'20 1 r 10000\n30 1 w 0x10008\n10 1 r 10000\n'
+bad "hex of 17 digits"    3 "$H$M"'10 1 r 00000000000010000\n'
+bad "tab then garbage"    3 "$H$M"'10 1 r 10000\tz\n'
 
 printf '# just a comment\n' >"$TMP/nofast.trace"
 "$HPSIM" "$TMP/nofast.trace" >/dev/null 2>"$TMP/nofast.err"
@@ -125,6 +134,17 @@ printf '# page_size=8192\n# fast_pages=1\n0 1 m 0 8000\n1 1 r 0\n2 1 r 1000\n3 1
 [ "$(col "$TMP/ps.tsv" static hit_ratio)" = 0.6667 ] && grep -q " 4 pages" "$TMP/ps.err"
 ok $? "page_size header: 8 KiB pages (4 pages, 2 of 3 accesses on the first)"
 
+# the fast path must agree with the general one on every well-formed variant
+{
+	printf '# fast_pages=1\n0 1 m 0 2000\n'
+	printf '1 1 r 0\n2 1 r 0x1000\n3  1\tr 1008\n4 1 w 0X0\n5 1 r 1000\r\n'
+	printf '18446744073709551615 1 w 0000000000000000\n'
+	printf '# ......................................................................\n'
+} >"$TMP/var.trace"
+"$HPSIM" -i 10000000000000 "$TMP/var.trace" >"$TMP/var.tsv" 2>/dev/null
+[ "$(col "$TMP/var.tsv" static accesses)" = 6 ] && [ "$(col "$TMP/var.tsv" static hit_ratio)" = 0.5000 ]
+ok $? "well-formed variants (0x, 0X, tabs, CRLF, 20-digit time) parse alike, all policies run"
+
 # --- simulator on generated traces -------------------------------------------------
 for w in hotset zipf scatter multi uniform; do
 	"$GEN" -w "$w" -N 32 -F 8 -H 4 --regions 8 --region-kib 256 -a 300000 --rate 100000 \
@@ -162,6 +182,11 @@ rm -f "$TMP/zipf.cache"
 "$HPSIM" -s 20 -C "$TMP/zipf.cache" "$TMP/zipf.trace" 2>"$TMP/c2.err" | cut -f1-7,9-11 >"$TMP/c2"
 cmp -s "$TMP/c1" "$TMP/r1" && cmp -s "$TMP/c2" "$TMP/r1" && grep -q "loaded from the cache" "$TMP/c2.err"
 ok $? "binary cache: written, then loaded, same results"
+
+printf '# fast_pages=1\n0 1 m 0 1000\n1 1 r 0\n100000000000000000 1 r 0\n' >"$TMP/span.trace"
+"$HPSIM" -p static "$TMP/span.trace" >/dev/null 2>"$TMP/span.err"
+[ $? -ne 0 ] && grep -q "raise --interval-ms" "$TMP/span.err"
+ok $? "a time span of too many intervals is refused with advice, not an OOM"
 
 "$HPSIM" -p nosuch "$TMP/tiny.trace" >/dev/null 2>&1
 [ $? -ne 0 ]

@@ -1,11 +1,11 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench-sim.sh BIN_DIR OUT_DIR: generate every workload, run every policy on it,
 # print the TSV (and keep it in OUT_DIR/bench-sim.tsv), plot OUT_DIR/bench/<wl>.png.
 # Sizes: 256 MiB per workload, 20 M accesses at 1 M accesses per trace second (20 s),
 # about 5 s of CPU per workload on this machine.
-set -eu
+set -euo pipefail
 
 BIN=$1
 OUT=$2

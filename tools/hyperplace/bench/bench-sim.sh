@@ -37,4 +37,6 @@ echo "$WORKLOADS" | while IFS='|' read -r name args; do
 	gnuplot -e "in='$OUT/bench/$name.timeline'; out='$OUT/bench/$name.png'; name='$name'" \
 		"$HERE/plot.gp"
 done
+# The goals, checked on this run's numbers (a report, not a test).
+awk -F'\t' -f "$HERE/goals.awk" "$TSV" | tee "$OUT/bench-sim-goals.txt" >&2
 echo "bench-sim: $TSV, plots in $OUT/bench/*.png" >&2

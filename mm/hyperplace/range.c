@@ -224,11 +224,19 @@ static void hp_insert(struct hp_space *s, struct hp_range *r)
 	s->nr_ranges++;
 }
 
+static void hp_cache_clear(struct hp_space *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < HP_CACHE_SLOTS; i++)
+		s->cache[i] = NULL;
+}
+
 static void hp_remove(struct hp_space *s, struct hp_range *r)
 {
 	rb_erase(&r->node, &s->root);
 	s->nr_ranges--;
-	s->last = NULL;
+	hp_cache_clear(s);
 	kfree(r);
 }
 
@@ -285,13 +293,28 @@ struct hp_range *hp_range_next(const struct hp_range *r)
 }
 EXPORT_SYMBOL_IF_KUNIT(hp_range_next);
 
-struct hp_range *hp_space_lookup(struct hp_space *s, unsigned long addr)
+/*
+ * The range holding @addr, through a direct-mapped cache indexed by the
+ * 2 MiB block of @addr: samples cluster in few blocks, and a hit costs no
+ * tree walk (whose branches mispredict on scattered samples).
+ */
+static struct hp_range *hp_lookup(struct hp_space *s, unsigned long addr)
 {
-	struct hp_range *r = s->last;
+	struct hp_range **slot, *r;
 
+	slot = &s->cache[(addr >> HP_CACHE_SHIFT) & (HP_CACHE_SLOTS - 1)];
+	r = *slot;
 	if (r && addr >= r->start && addr < r->end)
 		return r;
-	return hp_find(s, addr);
+	r = hp_find(s, addr);
+	if (r)
+		*slot = r;
+	return r;
+}
+
+struct hp_range *hp_space_lookup(struct hp_space *s, unsigned long addr)
+{
+	return hp_lookup(s, addr);
 }
 EXPORT_SYMBOL_IF_KUNIT(hp_space_lookup);
 
@@ -305,15 +328,11 @@ EXPORT_SYMBOL_IF_KUNIT(hp_space_is_hot);
 
 bool hp_space_record(struct hp_space *s, unsigned long addr, u32 weight)
 {
-	struct hp_range *r = s->last;
+	struct hp_range *r = hp_lookup(s, addr);
 
-	if (!r || addr < r->start || addr >= r->end) {
-		r = hp_find(s, addr);
-		if (!r) {
-			s->stats.unmatched++;
-			return false;
-		}
-		s->last = r;
+	if (!r) {
+		s->stats.unmatched++;
+		return false;
 	}
 	hp_sub_add(r, hp_sub_index(r, addr), (u64)weight << HP_COUNT_SHIFT);
 	s->stats.samples++;
@@ -486,6 +505,13 @@ int hp_space_unmap(struct hp_space *s, unsigned long start, unsigned long end)
 }
 EXPORT_SYMBOL_IF_KUNIT(hp_space_unmap);
 
+/* Enough samples for its density to be evidence. */
+static bool hp_busy(const struct hp_space *s, const struct hp_range *r)
+{
+	return hp_range_count(r) >=
+	       ((u64)s->params.split_min_samples << HP_COUNT_SHIFT);
+}
+
 /* Pages of @r below @cut. */
 static unsigned long hp_pages_below(const struct hp_range *r, unsigned long cut)
 {
@@ -580,45 +606,78 @@ static bool hp_should_refine(const struct hp_space *s,
 {
 	u64 min = (u64)s->params.split_min_samples << HP_COUNT_SHIFT;
 
-	if (hp_range_count(r) < min ||
+	/* Both halves should be busy enough to show a skew next time. */
+	if (hp_range_count(r) < 2 * min ||
 	    hp_range_density(r) < s->refine_floor)
 		return false;
 	return hp_hot_partial(r) || !r->settled;
 }
 
-/*
- * Split @r where its samples show a denser part or, failing that, in the
- * middle if hp_should_refine().  Return 1 if split, 0 if not, -ENOMEM.
- */
-static int hp_try_split(struct hp_space *s, struct hp_range *r)
+/* Split @r at @cut; @r keeps the lower part.  Return 1 or -ENOMEM. */
+static int hp_split_at(struct hp_space *s, struct hp_range *r,
+		       unsigned long cut)
 {
-	const struct hp_range_params *p = &s->params;
-	unsigned long cut = hp_skew_cut(s, r);
+	unsigned int shift = s->params.split_shift;
 	struct hp_range *right, o;
 
-	if (!cut) {
-		if (!hp_should_refine(s, r))
-			return 0;
-		cut = hp_mid_cut(r);
-		if (!cut)
-			return 0;
-		s->stats.refines++;
-	}
 	right = hp_range_alloc();
 	if (!right) {
 		s->stats.alloc_failures++;
 		return -ENOMEM;
 	}
 	o = *r;
-	hp_reset(right, cut, o.end, p->split_shift);
+	hp_reset(right, cut, o.end, shift);
 	hp_absorb(right, &o);
-	hp_reset(r, o.start, cut, p->split_shift);
+	hp_reset(r, o.start, cut, shift);
 	hp_absorb(r, &o);
 	r->age = 0;
 	r->settled = false;
 	hp_insert(s, right);
 	s->stats.splits++;
 	return 1;
+}
+
+/*
+ * Bisect @r; if it is busy enough for four busy quarters and the cap
+ * allows, split it at all its sub-counter boundaries: two levels at once,
+ * so evenly spread hot spots are found in half the epochs.
+ */
+static int hp_refine(struct hp_space *s, struct hp_range *r)
+{
+	u64 min = (u64)s->params.split_min_samples << HP_COUNT_SHIFT;
+	unsigned long cuts[HP_SUB_LAST], cut;
+	int i, ret = 0;
+
+	if (hp_range_count(r) < 4 * min ||
+	    s->nr_ranges + HP_SUB_LAST > s->params.max_ranges) {
+		cut = hp_mid_cut(r);
+		ret = cut ? hp_split_at(s, r, cut) : 0;
+	} else {
+		for (i = 0; i < HP_SUB_LAST; i++)
+			cuts[i] = r->cut[i];
+		/* From the top down, so that @r keeps the lowest part. */
+		for (i = HP_SUB_LAST - 1; i >= 0 && ret >= 0; i--)
+			if (cuts[i] > r->start && cuts[i] < r->end)
+				ret = hp_split_at(s, r, cuts[i]);
+	}
+	if (ret > 0)
+		s->stats.refines++;
+	return ret;
+}
+
+/*
+ * Split @r where its samples show a denser part or, failing that, refine
+ * it if hp_should_refine().  Return 1 if split, 0 if not, -ENOMEM.
+ */
+static int hp_try_split(struct hp_space *s, struct hp_range *r)
+{
+	unsigned long cut = hp_skew_cut(s, r);
+
+	if (cut)
+		return hp_split_at(s, r, cut);
+	if (!hp_should_refine(s, r))
+		return 0;
+	return hp_refine(s, r);
 }
 
 /*
@@ -677,10 +736,27 @@ static void hp_merge(struct hp_space *s, struct hp_range *a, struct hp_range *b)
 	hp_remove(s, b);
 }
 
+/* One standard deviation of the density of @r: sqrt(samples) samples. */
+static u64 hp_sigma_density(const struct hp_range *r)
+{
+	u64 sigma = int_sqrt(hp_range_count(r) >> HP_COUNT_SHIFT);
+
+	return hp_density(sigma << HP_COUNT_SHIFT, hp_range_pages(r));
+}
+
+/*
+ * Densities within @pct percent, or too close to tell apart: ranges with
+ * few samples differ by more than any ratio on noise alone, and would
+ * otherwise never merge.
+ */
 static bool hp_similar_ranges(const struct hp_range *a,
 			      const struct hp_range *b, u64 pct)
 {
-	return hp_similar(hp_range_density(a), hp_range_density(b), pct);
+	u64 da = hp_range_density(a), db = hp_range_density(b);
+	u64 noise = HP_NOISE_SIGMAS * (hp_sigma_density(a) +
+				       hp_sigma_density(b));
+
+	return hp_similar(da, db, pct) || max(da, db) - min(da, db) <= noise;
 }
 
 static bool hp_can_merge(const struct hp_space *s, const struct hp_range *a,
@@ -700,11 +776,14 @@ static bool hp_can_merge(const struct hp_space *s, const struct hp_range *a,
 static void hp_merge_similar(struct hp_space *s)
 {
 	struct hp_range *a = hp_space_first(s), *b;
+	bool busy;
 
 	while (a && (b = hp_range_next(a))) {
 		if (hp_can_merge(s, a, b)) {
+			/* Only busy similar halves show that a is uniform. */
+			busy = hp_busy(s, a) && hp_busy(s, b);
 			hp_merge(s, a, b);
-			a->settled = true;
+			a->settled = busy;
 			s->stats.merges++;
 		} else {
 			a = b;
@@ -752,6 +831,9 @@ static void hp_decay(struct hp_space *s)
 	for (r = hp_space_first(s); r; r = hp_range_next(r)) {
 		for (i = 0; i < HP_NR_SUB; i++)
 			r->sub[i] -= (r->sub[i] + (1ULL << shift) - 1) >> shift;
+		/* Uniformity seen long ago says nothing about today. */
+		if (!hp_busy(s, r))
+			r->settled = false;
 		if (r->age <= HP_MIN_AGE_MAX)
 			r->age++;
 	}
@@ -762,7 +844,6 @@ int hp_space_epoch(struct hp_space *s)
 	struct hp_range *r, *next;
 	int ret, err = 0;
 
-	s->last = NULL;
 	for (r = hp_space_first(s); r; r = next) {
 		next = hp_range_next(r);
 		if (s->nr_ranges >= s->params.max_ranges)
@@ -805,21 +886,25 @@ static int hp_rank_cmp(const void *pa, const void *pb)
 }
 
 /*
- * Ranking key: the density, for a hot range with its count raised by
- * @hyst percent plus HP_NOISE_SIGMAS standard deviations of a Poisson
- * count of that many samples.  The relative margin alone lets ranges
- * with few samples trade places on noise every epoch, each trade a
- * migration; the noise term is large for them and negligible for ranges
- * with many samples.
+ * Ranking key: the density, with hysteresis.  A hot range's count is
+ * raised by @hyst percent plus HP_NOISE_SIGMAS standard deviations of a
+ * Poisson count of that many samples; a cold range's count is lowered by
+ * the same noise term.  A range thus enters the hot set only when it is
+ * denser beyond doubt: with a relative margin alone, ranges with few
+ * samples trade places on noise every epoch, each trade a migration.
+ * The noise term is large for them and negligible for busy ranges.
  */
-static u64 hp_rank_key(const struct hp_range *r, unsigned int hyst)
+static u64 hp_rank_key(const struct hp_range *r, unsigned int hyst, bool hot)
 {
-	u64 count = hp_range_count(r), sigma;
+	u64 count = hp_range_count(r), noise;
 
 	if (hyst) {
-		sigma = int_sqrt(count >> HP_COUNT_SHIFT);
-		count += mul_u64_u64_div_u64(count, hyst, 100) +
-			 ((HP_NOISE_SIGMAS * sigma) << HP_COUNT_SHIFT);
+		noise = (HP_NOISE_SIGMAS *
+			 int_sqrt(count >> HP_COUNT_SHIFT)) << HP_COUNT_SHIFT;
+		if (hot)
+			count += mul_u64_u64_div_u64(count, hyst, 100) + noise;
+		else
+			count = count > noise ? count - noise : 0;
 	}
 	return hp_density(min_t(u64, count, HP_KEY_COUNT_MAX),
 			  hp_range_pages(r));
@@ -926,7 +1011,7 @@ int hp_rank(struct hp_space *const *spaces, unsigned int n,
 				      HP_KEY_COUNT_MAX);
 			pages += hp_range_pages(r);
 			e->hot = !hp_hot_empty(r);
-			e->key = hp_rank_key(r, e->hot ? p->hysteresis : 0);
+			e->key = hp_rank_key(r, p->hysteresis, e->hot);
 			e->r = r;
 			e->space = i;
 			e++;
@@ -944,8 +1029,8 @@ int hp_rank(struct hp_space *const *spaces, unsigned int n,
 			local.boundary_density = hp_range_density(e->r);
 	}
 	kvfree(ents);
-	floor = max(local.boundary_density / 2,
-		    div64_u64(count, max(pages, 1UL)) << HP_DENSITY_SHIFT);
+	floor = max(local.boundary_density,
+		    div64_u64(count, max(pages, 1UL)) << HP_DENSITY_SHIFT) / 2;
 	for (i = 0; i < n; i++)
 		spaces[i]->refine_floor = floor;
 

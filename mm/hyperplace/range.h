@@ -28,6 +28,9 @@
 #define HP_SUB_MAX		0x4000000000ULL	/* 1 << 38 */
 /* Number of sub-counters per range (split evidence). */
 #define HP_NR_SUB		4
+/* Lookup cache: one slot per 2 MiB block, modulo the number of slots. */
+#define HP_CACHE_SHIFT		21
+#define HP_CACHE_SLOTS		64
 
 /* Defaults and valid ranges of struct hp_range_params (inclusive). */
 #define HP_SPLIT_SHIFT_DEF	21
@@ -79,9 +82,9 @@
  *	beyond the cap.  Default 2048.  Valid 16..1048576.
  * @hysteresis: percent; hp_rank() raises the count of ranges already in
  *	the hot set by this much plus two standard deviations of sampling
- *	noise (2 * sqrt(samples)), so a cold range must be that much denser
- *	to displace one.  0 turns hysteresis off.  Default 25.
- *	Valid 0..1000.
+ *	noise (2 * sqrt(samples)) and lowers the count of the others by that
+ *	noise, so a cold range must be denser beyond doubt to displace a hot
+ *	one.  0 turns hysteresis off.  Default 25.  Valid 0..1000.
  */
 struct hp_range_params {
 	unsigned int split_shift;
@@ -107,9 +110,10 @@ struct hp_range_params {
  *	split granularity and clamped to [@start, @end]
  * @sub: decayed counts of the four parts; the range's count is their sum
  * @age: epochs since the range was created, split or merged
- * @settled: made by merging similar neighbours and not split since: known
- *	to be uniform, so not bisected to look for finer structure unless
- *	it holds the partial boundary of the hot set
+ * @settled: made by merging similar neighbours that both had enough
+ *	samples, not split since and still busy: known to be uniform, so not
+ *	bisected to look for finer structure unless it holds the partial
+ *	boundary of the hot set
  * @rank_pages: scratch for hp_rank()
  *
  * Ranges of one space are disjoint, sorted and lie inside mapped memory.
@@ -133,8 +137,8 @@ struct hp_range {
  * @unmatched: samples outside every range (counted and ignored)
  * @epochs: epochs run
  * @splits: ranges split
- * @refines: splits of these that bisected a range without a denser part
- *	to split at, to look for finer structure near the hot set
+ * @refines: ranges split without a denser part to split at (in halves or
+ *	quarters), to look for finer structure near the hot set
  * @merges: merges of similar neighbours
  * @cap_merges: merges forced by @max_ranges
  * @alloc_failures: allocations that failed (the operation was skipped)
@@ -154,7 +158,7 @@ struct hp_space_stats {
  * struct hp_space - the range set of one mm (fields private to range.c)
  * @root: ranges ordered by address
  * @nr_ranges: number of ranges in @root
- * @last: last range a sample hit; a one-entry lookup cache
+ * @cache: ranges that samples recently hit, by 2 MiB block of the address
  * @params: validated copy of the parameters
  * @refine_floor: ranges at least this dense may be bisected without a
  *	denser part: the larger of the mean density and half the density of
@@ -164,7 +168,7 @@ struct hp_space_stats {
 struct hp_space {
 	struct rb_root root;
 	unsigned int nr_ranges;
-	struct hp_range *last;
+	struct hp_range *cache[HP_CACHE_SLOTS];
 	struct hp_range_params params;
 	u64 refine_floor;
 	struct hp_space_stats stats;
@@ -300,7 +304,7 @@ int hp_space_unmap(struct hp_space *s, unsigned long start,
  * @addr: sampled virtual address
  * @weight: weight of the sample (1 for a plain sample)
  *
- * O(log R), O(1) when the sample hits the same range as the previous one.
+ * O(log R); O(1) when the range of the sample's 2 MiB block is cached.
  *
  * Return: true if @addr lies in a range; false if not (the sample is
  * counted in &hp_space_stats.unmatched and otherwise ignored).
@@ -332,8 +336,9 @@ int hp_space_epoch(struct hp_space *s);
  * @max_dec: size of @dec
  * @res: summary, may be NULL
  *
- * Ranks all ranges by density, boosted by @hysteresis (and sampling
- * noise) for ranges that are hot already, and gives fast pages to the densest ones until
+ * Ranks all ranges by density, raised by @hysteresis and sampling noise
+ * for ranges that are hot already and lowered by the noise for the
+ * others, and gives fast pages to the densest ones until
  * @fast_pages is used up; the boundary range gets the remainder, as a
  * part touching the end of the range that was hot before, or its denser
  * half.  Ranges with no samples only stay hot if they were hot and

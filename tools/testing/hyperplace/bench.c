@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 		}
 	}
 	t1 = now_ns();
-	printf("%lu samples, epoch every %lu: %.1f ns/sample (epoch+rank %.1f), R=%u splits=%llu merges=%llu\n",
+	printf("%lu samples, epoch every %lu: %.1f ns/sample "
+	       "(epoch+rank %.1f), R=%u splits=%llu merges=%llu\n",
 	       n, per, (double)(t1 - t0) / n, (double)ep / n,
 	       hp_space_nr_ranges(s),
 	       (unsigned long long)hp_space_get_stats(s)->splits,

@@ -36,5 +36,5 @@ static const struct hpt_test tests[] = {
 
 int main(void)
 {
-	return hpt_run(tests, sizeof(tests) / sizeof(tests[0])) ? 1 : 0;
+	return hpt_run(tests, ARRAY_SIZE(tests)) ? 1 : 0;
 }

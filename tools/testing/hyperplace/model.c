@@ -190,7 +190,7 @@ bool hpt_record(struct hpt_space *t, unsigned long addr, u32 weight)
 	if (r)
 		memcpy(before, r->sub, sizeof(before));
 	hit = hp_space_record(t->s, addr, weight);
-	CHECK_EQ(hit, r != NULL);
+	CHECK_EQ(hit, !!r);
 	if (!r) {
 		t->unmatched++;
 		CHECK_EQ(hpt_total(t->s), total);

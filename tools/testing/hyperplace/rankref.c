@@ -43,7 +43,8 @@ static void hpt_ref_place(struct hpt_ref *x)
 	bool at_start;
 
 	if (!x->take) {
-		x->hs = x->he = r->start;
+		x->hs = r->start;
+		x->he = r->start;
 		return;
 	}
 	if (x->take == pages) {
@@ -70,13 +71,18 @@ static u64 hpt_isqrt(u64 n)
 	return s;
 }
 
-/* count + hyst% + 2 sigma of the sample count, as a density. */
-static u64 hpt_ref_key(u64 count, unsigned long pages, unsigned int hyst)
+/* Hot: count + hyst% + 2 sigma; cold: count - 2 sigma; as a density. */
+static u64 hpt_ref_key(u64 count, unsigned long pages, unsigned int hyst,
+		       bool hot)
 {
+	u64 sigma2 = (2 * hpt_isqrt(count >> HP_COUNT_SHIFT)) <<
+		     HP_COUNT_SHIFT;
 	unsigned __int128 c = count;
 
-	c += c * hyst / 100;
-	c += (2 * hpt_isqrt(count >> HP_COUNT_SHIFT)) << HP_COUNT_SHIFT;
+	if (hot)
+		c += c * hyst / 100 + sigma2;
+	else
+		c = count > sigma2 ? count - sigma2 : 0;
 	if (c > 1ULL << (63 - HP_DENSITY_SHIFT))
 		c = 1ULL << (63 - HP_DENSITY_SHIFT);
 	return (u64)(c << HP_DENSITY_SHIFT) / pages;
@@ -103,9 +109,10 @@ static struct hpt_ref *hpt_ref_build(struct hpt_space **ts, unsigned int n,
 				     hp_range_pages(r);
 			x->hot = r->hot_start != r->hot_end;
 			x->key = x->density;
-			if (x->hot && hyst)
+			if (hyst)
 				x->key = hpt_ref_key(hp_range_count(r),
-						     hp_range_pages(r), hyst);
+						     hp_range_pages(r), hyst,
+						     x->hot);
 			x->ohs = r->hot_start;
 			x->ohe = r->hot_end;
 			x++;

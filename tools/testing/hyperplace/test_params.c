@@ -65,7 +65,7 @@ void test_params_validate(void)
 	struct hp_range_params p;
 	unsigned int i, v;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
 		const struct hpt_field *f = &fields[i];
 		const unsigned int vals[] = { f->lo, f->hi, (f->lo + f->hi) / 2 };
 		unsigned int j;

@@ -208,7 +208,9 @@ void test_property(void)
 	CHECK_EQ(op, HPT_OPS);
 	for (i = 0; i < HPT_NSP; i++) {
 		s = hp_space_get_stats(st.sp[i].s);
-		hpt_diag("space %u: R=%u samples=%llu unmatched=%llu epochs=%llu splits=%llu refines=%llu merges=%llu cap_merges=%llu alloc_failures=%llu",
+		hpt_diag("space %u: R=%u samples=%llu unmatched=%llu epochs=%llu "
+			 "splits=%llu refines=%llu merges=%llu cap_merges=%llu "
+			 "alloc_failures=%llu",
 			 i, hp_space_nr_ranges(st.sp[i].s),
 			 (unsigned long long)s->samples,
 			 (unsigned long long)s->unmatched,

@@ -70,6 +70,7 @@ void test_rank_hysteresis(void)
 	hp_range_params_init(&p);
 	hpt_init(&t, &p);
 	hpt_three(&t);
+	hpt_sweep(&t, A(0), A(2), 100, 1);	/* range 1 stays on top */
 	hpt_rank(ts, 1, 768, &p, 8, &res);
 	CHECK_EQ(hpt_hot(&t, 4), 256);
 	/* Range 3 becomes 10% denser than range 2: below the 25% margin. */
@@ -84,8 +85,8 @@ void test_rank_hysteresis(void)
 	CHECK_EQ(hpt_hot(&t, 8), 256);
 	p.hysteresis = 25;
 	CHECK_EQ(hpt_rank(ts, 1, 768, &p, 8, &res), 0);
-	/* Range 2 at 1.6x range 3's density beats the margin. */
-	hpt_sweep(&t, A(5), A(6), 40, 1);
+	/* Range 2 at twice range 3's density beats the margin. */
+	hpt_sweep(&t, A(5), A(6), 60, 1);
 	CHECK_EQ(hpt_rank(ts, 1, 768, &p, 8, &res), 2);
 	CHECK_EQ(hpt_hot(&t, 4), 256);
 	CHECK_EQ(hpt_hot(&t, 8), 0);

@@ -316,11 +316,12 @@ bool hp_space_record(struct hp_space *s, unsigned long addr, u32 weight);
  * @s: the space
  *
  * Splits ranges with a significantly denser part at a split-granularity
- * boundary, bisects ranges near the hot set that look uniform (never
- * beyond @max_ranges); merges similar neighbours, merges
- * the most similar neighbours while there are more than @max_ranges
- * ranges, then decays all counts and ages every range.  Merges never
- * change which pages are hot, except merges forced by the cap.
+ * boundary and refines ranges near the hot set that look uniform, never
+ * beyond @max_ranges; merges similar neighbours that are both wholly hot
+ * or both wholly cold; merges the most similar neighbours while there
+ * are more than @max_ranges ranges; then decays all counts and ages every
+ * range.  Merges never change which pages are hot, except merges forced
+ * by the cap.
  *
  * Return: 0, or -ENOMEM if a split was skipped; the space stays valid.
  */
@@ -341,9 +342,10 @@ int hp_space_epoch(struct hp_space *s);
  * others, and gives fast pages to the densest ones until
  * @fast_pages is used up; the boundary range gets the remainder, as a
  * part touching the end of the range that was hot before, or its denser
- * half.  Ranges with no samples only stay hot if they were hot and
- * capacity is left; they never become hot.  Updates the hot part of
- * every range and reports those that changed.
+ * half.  A range whose count is within the noise (no more than a few
+ * samples) never becomes hot; a hot one stays hot while capacity is left.
+ * Updates the hot part of every range, reports those that changed, and
+ * records the boundary for the next epochs' refinement.
  *
  * Return: the number of decisions stored in @dec, or -ENOMEM with
  * nothing changed.

@@ -17,39 +17,32 @@ struct oset {
 	size_t nmem;
 };
 
-/* k-th largest of v[0..n) (k >= 1), reordering v. */
+/* k-th largest of v[0..n) (1 <= k <= n), reordering v: three-way quickselect. */
 static uint32_t kth_largest(uint32_t *v, size_t n, size_t k)
 {
-	size_t lo = 0, hi = n - 1, want = k - 1;
+	size_t lo = 0, hi = n, want = k - 1;
 
-	while (lo < hi) {
-		uint32_t pivot = v[lo + (hi - lo) / 2];
-		size_t i = lo, j = hi;
+	for (;;) {
+		uint32_t pivot = v[lo + (hi - lo) / 2], x;
+		size_t lt = lo, i = lo, gt = hi;
 
-		while (i <= j) {
-			while (v[i] > pivot)
+		/* [lo, lt) > pivot, [lt, i) == pivot, [gt, hi) < pivot */
+		while (i < gt) {
+			if (v[i] > pivot) {
+				x = v[lt], v[lt++] = v[i], v[i++] = x;
+			} else if (v[i] < pivot) {
+				x = v[--gt], v[gt] = v[i], v[i] = x;
+			} else {
 				i++;
-			while (v[j] < pivot)
-				j--;
-			if (i <= j) {
-				uint32_t x = v[i];
-
-				v[i] = v[j];
-				v[j] = x;
-				i++;
-				if (j == 0)
-					break;
-				j--;
 			}
 		}
-		if (want <= j)
-			hi = j;
-		else if (want >= i)
-			lo = i;
+		if (want < lt)
+			hi = lt;
+		else if (want >= gt)
+			lo = gt;
 		else
-			return v[want];
+			return pivot;
 	}
-	return v[want];
 }
 
 /* Close one interval: best hits, then the moves from the old fast set to the new. */

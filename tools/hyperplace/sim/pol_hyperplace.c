@@ -308,6 +308,9 @@ static void rebuild_cold(struct hpp *h)
 			double d = (double)hp_range_density(r);
 			uint32_t pid = h->s[i].pid;
 
+			/* no samples yet and young: unknown, not cold (a new mapping) */
+			if (!d && r->age < h->par.min_age)
+				continue;
 			if (r->hot_start == r->hot_end) {
 				rq_push(&h->cold, pid, r->start, r->end, d, r->start);
 				continue;

@@ -160,6 +160,30 @@ for w in hotset zipf scatter multi uniform; do
 	awk -F'\t' 'NR > 1 && $4 > $5 + 1e-9 { bad = 1 } END { exit bad }' "$TMP/$w.tsv"
 	ok $? "$w: oracle_hit_ratio >= hit_ratio of every policy"
 done
+# mapping churn: partial unmaps, holes, remaps, exit and pid reuse, under every policy
+awk 'BEGIN {
+	print "# fast_pages=64"; t = 0; srand(7)
+	for (round = 0; round < 6; round++) {
+		for (p = 1; p <= 2; p++)
+			printf "%d %d m %x %x\n", t, p, 1048576 * p, 1048576
+		for (i = 0; i < 40000; i++) {
+			p = 1 + int(rand() * 2); a = 1048576 * p + int(rand() * 256) * 4096
+			if (rand() < 0.8) a = 1048576 * p + int(rand() * 16) * 4096
+			printf "%d %d %s %x\n", t, p, (rand() < 0.3 ? "w" : "r"), a
+			t += 2000
+		}
+		printf "%d 1 u %x %x\n", t, 1048576 + 65536, 131072
+		printf "%d 2 u %x %x\n", t, 2097152, 65536
+		printf "%d 1 m %x %x\n", t, 1048576 + 65536, 65536
+		if (round % 2) printf "%d 2 x\n", t
+	}
+}' >"$TMP/churn.trace"
+"$HPSIM" -s 10 -i 20 "$TMP/churn.trace" >"$TMP/churn.tsv" 2>"$TMP/churn.err" &&
+	[ "$(awk -F'\t' 'NR > 1' "$TMP/churn.tsv" | wc -l)" -eq 7 ]
+ok $? "mapping churn (holes, remaps, exit, pid reuse): every policy runs clean"
+awk -F'\t' 'NR > 1 && $4 > $5 + 1e-9 { bad = 1 } END { exit bad }' "$TMP/churn.tsv"
+ok $? "mapping churn: oracle_hit_ratio >= hit_ratio of every policy"
+
 rows=$(wc -l <"$TMP/hotset.tl")
 [ "$rows" -eq 5 ] && head -1 "$TMP/hotset.tl" | grep -q "^t_s	oracle	static"
 ok $? "timeline: a header and one row per interval (4 s of trace)"

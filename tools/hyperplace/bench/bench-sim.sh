@@ -26,6 +26,7 @@ multi|-w multi --procs 4 -N 64 -H 32 -F 40
 
 header=1
 : >"$TSV"
+: >"$OUT/bench/hpsim.log"
 echo "$WORKLOADS" | while IFS='|' read -r name args; do
 	[ -n "$name" ] || continue
 	# shellcheck disable=SC2086

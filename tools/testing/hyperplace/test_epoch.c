@@ -311,3 +311,56 @@ void test_enomem(void)
 	CHECK(hpt_rank(ts, 1, 1024, &p, 4, NULL) > 0);
 	hpt_fini(&t);
 }
+
+/* Densities 1.6x apart merge when the counts are too small to tell. */
+void test_merge_noise(void)
+{
+	struct hp_range_params p;
+	struct hpt_space t, u;
+
+	hpt_params(&p);
+	p.min_age = 0;
+	hpt_init(&t, &p);
+	hpt_init(&u, &p);
+	hpt_map(&t, 0, HPT_MIB(2));
+	hpt_map(&t, HPT_MIB(2), HPT_MIB(2));
+	hpt_sweep(&t, A(0), A(2), 10, 1);
+	hpt_sweep(&t, A(2), A(4), 16, 1);
+	hpt_epoch(&t);
+	CHECK_EQ(hp_space_nr_ranges(t.s), 1);
+	/* The same ratio with many samples is a real difference. */
+	hpt_map(&u, 0, HPT_MIB(2));
+	hpt_map(&u, HPT_MIB(2), HPT_MIB(2));
+	hpt_sweep(&u, A(0), A(2), 1000, 1);
+	hpt_sweep(&u, A(2), A(4), 1600, 1);
+	hpt_epoch(&u);
+	CHECK_EQ(hp_space_nr_ranges(u.s), 2);
+	hpt_fini(&t);
+	hpt_fini(&u);
+}
+
+/* A uniform-looking busy range is refined, in quarters when very busy. */
+void test_refine_quarters(void)
+{
+	struct hpt_space t, u, v;
+
+	hpt_init(&t, NULL);
+	hpt_init(&u, NULL);
+	hpt_init(&v, NULL);
+	hpt_map(&t, 0, HPT_MIB(64));
+	hpt_map(&u, 0, HPT_MIB(64));
+	hpt_map(&v, 0, HPT_MIB(64));
+	hpt_sweep(&t, A(0), A(64), 4 * 32, 1);
+	hpt_sweep(&u, A(0), A(64), 2 * 32, 1);
+	hpt_sweep(&v, A(0), A(64), 2 * 32 - 1, 1);
+	hpt_epoch(&t);
+	hpt_epoch(&u);
+	hpt_epoch(&v);
+	CHECK_EQ(hp_space_nr_ranges(t.s), 4);
+	CHECK_EQ(hp_space_nr_ranges(u.s), 2);
+	CHECK_EQ(hp_space_nr_ranges(v.s), 1);
+	CHECK_EQ(hp_space_get_stats(t.s)->refines, 1);
+	hpt_fini(&t);
+	hpt_fini(&u);
+	hpt_fini(&v);
+}

@@ -118,3 +118,35 @@ void test_record_basic(void)
 	hpt_check(&t);
 	hpt_fini(&t);
 }
+
+/* Blocks 128 MiB apart share a lookup cache slot: alternate between them. */
+void test_record_cache_alias(void)
+{
+	struct hp_space *s = hp_space_create(NULL);
+	unsigned long far = HPT_BASE + (HP_CACHE_SLOTS << HP_CACHE_SHIFT);
+	struct hp_range *a, *b;
+	int i;
+
+	CHECK(!IS_ERR(s));
+	if (IS_ERR(s))
+		return;
+	CHECK_EQ(hp_space_map(s, HPT_BASE, HPT_BASE + (2UL << 20)), 0);
+	CHECK_EQ(hp_space_map(s, far, far + (2UL << 20)), 0);
+	for (i = 0; i < 1000; i++) {
+		CHECK(hp_space_record(s, HPT_BASE + (i % 512) * PAGE_SIZE, 1));
+		CHECK(hp_space_record(s, far + (i % 512) * PAGE_SIZE, 2));
+		CHECK(!hp_space_record(s, far + (4UL << 20), 1));
+	}
+	a = hp_space_lookup(s, HPT_BASE);
+	b = hp_space_lookup(s, far);
+	CHECK(a && a->start == HPT_BASE && hp_range_count(a) == 1000 << 8);
+	CHECK(b && b->start == far && hp_range_count(b) == 2000 << 8);
+	/* A cached range that goes away must not be found again. */
+	CHECK_EQ(hp_space_unmap(s, far, far + (2UL << 20)), 0);
+	CHECK(!hp_space_record(s, far, 1));
+	CHECK(!hp_space_lookup(s, far));
+	CHECK(hp_space_lookup(s, HPT_BASE) == a);
+	CHECK_EQ(hp_space_get_stats(s)->samples, 2000);
+	CHECK_EQ(hp_space_get_stats(s)->unmatched, 1001);
+	hp_space_destroy(s);
+}

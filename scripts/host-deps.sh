@@ -13,7 +13,7 @@ set -euo pipefail
 kernel_pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio ccache
 	     xz-utils kmod busybox-static linux-source-6.12 python3 rsync)
 qemu_pkgs=(ninja-build pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev
-	   libnuma-dev zlib1g-dev dpkg-dev python3-venv seabios qemu-system-data
+	   libnuma-dev libfdt-dev zlib1g-dev dpkg-dev python3-venv seabios qemu-system-data
 	   ipxe-qemu)
 bench_pkgs=(gnuplot-nox)
 backport_pkgs=(meson)

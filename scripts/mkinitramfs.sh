@@ -26,6 +26,7 @@ install -m 0755 "$HP_ROOT/scripts/guest/selftest/"* "$stage/hp/selftest/"
 for t in "$HP_LINUX_SRC"/tools/testing/selftests/hyperplace; do
 	name=$(basename "$t")
 	hp_log "kselftests: $name"
+	mkdir -p "$ksobj/$name"
 	make -s -C "$t" OUTPUT="$ksobj/$name" CC="ccache gcc" LDFLAGS=-static \
 	     KHDR_INCLUDES="-isystem $kobj/usr-headers/include" all
 	make -s -C "$t" OUTPUT="$ksobj/$name" CC="ccache gcc" LDFLAGS=-static \
@@ -36,4 +37,4 @@ done
 
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) > "$cpio_out.tmp"
 mv "$cpio_out.tmp" "$cpio_out"
-hp_log "$(find "$stage/hp" -type f -perm -u+x | wc -l) test program(s); $(du -h "$cpio_out" | cut -f1) $cpio_out"
+hp_log "$(find "$stage/hp/kselftests" -type f -perm -u+x | wc -l) kselftest program(s); $(du -h "$cpio_out" | cut -f1) $cpio_out"

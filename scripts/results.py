@@ -47,21 +47,28 @@ class Report:
 def parse_tap(lines, source, rep):
     """Count leaf results of nested (K)TAP.  A parent result whose children
     all passed but that itself failed (a test program that crashed or exited
-    non-zero after its subtests) counts as one more failure; a plan with
-    fewer results than promised counts as one failure per block."""
-    blocks = []           # stack of [indent, plan, results, names]
+    non-zero after its subtests) counts as one more failure.  A plan, leading
+    or trailing, that does not match the number of results in its block
+    counts as one failure."""
     found = 0
+    plans = {}            # indent -> (planned count, block name) awaiting results
+    counts = {}           # indent -> results seen in the current block
+    children = {}         # indent -> outcomes of results below it
+    subtest = {}          # indent -> "# Subtest:" name of the block
 
-    def close_blocks(indent):
-        # Blocks deeper than @indent are finished: check their plans.
-        while blocks and blocks[-1][0] > indent:
-            ind, plan, got, prefix = blocks.pop()
-            if plan is not None and got != plan:
+    def close_deeper(ind):
+        # A result at @ind ends every block indented deeper than it.
+        for i in sorted([i for i in counts if i > ind], reverse=True):
+            if i in plans and plans[i][0] != counts[i]:
                 rep.problem("%s: %s: %d of %d planned results" %
-                            (source, prefix or "top level", got, plan))
+                            (source, plans[i][1] or "top level", counts[i], plans[i][0]))
+            plans.pop(i, None)
+            del counts[i]
+        for i in [i for i in plans if i > ind]:
+            rep.problem("%s: %s: 0 of %d planned results" %
+                        (source, plans[i][1] or "top level", plans[i][0]))
+            del plans[i]
 
-    pending = {}          # indent -> list of child outcomes since last result
-    subtest = {}
     for raw in lines:
         line = STAMP.sub("", raw.rstrip("\n"))
         m = SUBTEST.match(line)
@@ -70,11 +77,15 @@ def parse_tap(lines, source, rep):
             continue
         m = PLAN.match(line)
         if m:
-            ind = len(m.group(1))
-            close_blocks(ind)
-            if blocks and blocks[-1][0] == ind:
-                blocks.pop()
-            blocks.append([ind, int(m.group(2)), 0, subtest.get(ind, "")])
+            ind, want = len(m.group(1)), int(m.group(2))
+            got = counts.get(ind, 0)
+            if got:               # trailing plan: the block is complete
+                if got != want:
+                    rep.problem("%s: %s: %d of %d planned results" %
+                                (source, subtest.get(ind) or "top level", got, want))
+            else:
+                plans[ind] = (want, subtest.get(ind, ""))
+                counts[ind] = 0
             continue
         m = RESULT.match(line)
         if not m:
@@ -82,25 +93,22 @@ def parse_tap(lines, source, rep):
         found += 1
         ind, ok, name = len(m.group(1)), m.group(2) == "ok", (m.group(4) or "").strip()
         directive = (m.group(5) or "").strip()
-        close_blocks(ind)
-        if blocks and blocks[-1][0] == ind:
-            blocks[-1][2] += 1
-        children = [c for i, c in list(pending.items()) if i > ind for c in c]
-        for i in [i for i in pending if i > ind]:
-            del pending[i]
-        pending.setdefault(ind, []).append(ok)
+        close_deeper(ind)
+        counts[ind] = counts.get(ind, 0) + 1
+        kids = [c for i in [i for i in children if i > ind] for c in children.pop(i)]
+        children.setdefault(ind, []).append(ok)
         # "# Subtest: X" at indent N names the block of results at indent N.
         parents = [subtest[i] for i in sorted(subtest) if i <= ind]
         for i in [i for i in subtest if i > ind]:
             del subtest[i]
         full = "%s: %s" % (source, ": ".join(parents + [name]))
         skip = directive.upper().startswith("SKIP")
-        if children:
-            if not ok and not skip and all(children):
+        if kids:
+            if not ok and not skip and all(kids):
                 rep.test("FAIL", "%s (%s)" % (full, directive or "failed"))
             continue
         rep.test("SKIP" if skip else ("PASS" if ok else "FAIL"), full)
-    close_blocks(-1)
+    close_deeper(-1)
     return found
 
 

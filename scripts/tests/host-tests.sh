@@ -100,6 +100,10 @@ check_fails "results: program failing after passing subtests fails" r --tap c="$
 sed '/topo.b/d' "$tmp/good.tap" > "$tmp/short.tap"
 check_fails "results: missing result against the plan fails" r --tap s="$tmp/short.tap"
 check "results: missing result reported" grep -q '1 of 2 planned' "$tmp/out"
+printf 'ok 1 - a\nok 2 - b\n1..2\n' > "$tmp/trail.tap"
+check "results: trailing plan accepted" r --tap t="$tmp/trail.tap"
+printf 'ok 1 - a\nok 2 - b\n1..3\n' > "$tmp/trail.tap"
+check_fails "results: trailing plan with a missing result fails" r --tap t="$tmp/trail.tap"
 : > "$tmp/empty.tap"
 check_fails "results: no results at all fails" r --tap e="$tmp/empty.tap"
 cat > "$tmp/console.log" <<'T'

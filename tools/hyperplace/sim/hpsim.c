@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		"                          (split_shift, decay_shift, split_ratio, hysteresis...)\n"
 		"  -C, --cache FILE        binary cache of the parsed trace: used if newer than\n"
 		"                          TRACE, else written (not with stdin)\n"
-		"  -E, --hp-epoch-ms N     hyperplace: classification period (default 200)\n"
+		"  -E, --hp-epoch-ms N     hyperplace: classification period (default 100)\n"
 		"  -H, --no-header         do not print the TSV header line\n");
 }
 
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	struct sim_opts o = { .sample_period = 100, .rate_mibs = 256,
-			      .interval_ns = 1000000000ull, .seed = 1, .hp_epoch_ms = 200 };
+			      .interval_ns = 1000000000ull, .seed = 1, .hp_epoch_ms = 100 };
 	const char *list = ALL, *timeline = NULL, *name = NULL, *cache = NULL;
 	struct result res[NPOL + 1];
 	struct sim *sims = xcalloc(NPOL, sizeof(*sims));

@@ -50,6 +50,7 @@ struct hpp {
 	struct hp_range_params par;
 	struct runq prom;		/* hot parts to bring in, densest first */
 	struct runq cold;		/* non-hot parts of every range, coldest first */
+	int cold_stale;			/* rebuild cold before the next victim search */
 	uint32_t tick, epoch_ticks;	/* classification every epoch_ticks ticks */
 };
 
@@ -217,6 +218,25 @@ static uint64_t span(struct sim *s, uint32_t pid, uint64_t addr, uint64_t end, u
 	return p->v[i].base + ((addr - p->v[i].start) >> sh);
 }
 
+/* First page in [pg, pg + n) that is on the fast tier, or n: 8 flag bytes per step. */
+static uint64_t find_fast(const uint8_t *pf, uint64_t pg, uint64_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull * PF_FAST;
+	uint64_t i = 0, w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, pf + pg + i, 8);
+		if (w & ones)
+			break;
+	}
+	for (; i < n; i++)
+		if (pf[pg + i] & PF_FAST)
+			return i;
+	return n;
+}
+
+static void rebuild_cold(struct hpp *h);
+
 /*
  * Next fast page of the coldest non-hot range part, if that range is colder than the
  * incoming run's by the hysteresis margin, or is the incoming run's own range (the
@@ -227,6 +247,10 @@ static long victim(struct sim *s, struct hpp *h, const struct hrun *in)
 	struct runq *q = &h->cold;
 	double margin = 1.0 + h->par.hysteresis / 100.0;
 
+	if (h->cold_stale) {
+		rebuild_cold(h);
+		h->cold_stale = 0;
+	}
 	while (q->head < q->n) {
 		struct hrun *r = &q->v[q->head];
 
@@ -234,13 +258,12 @@ static long victim(struct sim *s, struct hpp *h, const struct hrun *in)
 		    (r->pid != in->pid || r->range != in->range))
 			return -1;
 		while (r->start < r->end) {
-			uint64_t n, pg = span(s, r->pid, r->start, r->end, &n);
+			uint64_t n, i, pg = span(s, r->pid, r->start, r->end, &n);
 
-			for (uint64_t i = 0; i < n; i++) {
-				r->start += s->tr->page_size;
-				if (pg != UINT64_MAX && (s->pf[pg + i] & PF_FAST))
-					return (long)(pg + i);
-			}
+			i = pg == UINT64_MAX ? n : find_fast(s->pf, pg, n);
+			r->start += (i < n ? i + 1 : n) << s->tr->shift;
+			if (i < n)
+				return (long)(pg + i);
 		}
 		q->head++;
 	}
@@ -397,7 +420,7 @@ static void classify(struct sim *s, struct hpp *h)
 		rq_push(&h->prom, pid, d->hot_start, d->hot_end, dens, rs);
 	}
 	rq_sort(&h->prom, denser_first);
-	rebuild_cold(h);
+	h->cold_stale = 1;	/* rebuilt when a victim is needed */
 }
 
 static void hpp_epoch(struct sim *s)

@@ -71,6 +71,15 @@ step linux "$HP_ROOT/scripts/build-linux.sh" guest
 step qemu "$HP_ROOT/scripts/build-qemu.sh"
 step initramfs "$HP_ROOT/scripts/mkinitramfs.sh" guest
 
+hp_log "config: the debug variant's fragments apply in full"
+if "$HP_ROOT/scripts/build-linux.sh" debug --config-only > "$out/debug-config.log" 2>&1; then
+	echo "  PASS config: debug.config (KASAN, lockdep, DEBUG_VM) merges with nothing dropped"
+	add 1 0 0
+else
+	echo "  FAIL config: debug.config: $(grep -E 'asked|ERROR' "$out/debug-config.log" | head -5)"
+	add 0 1 0
+fi
+
 hp_log "unit: userspace and host-side tests"
 "$HP_ROOT/scripts/unit.sh" "$out/unit" > "$out/unit.log" 2>&1
 unit_args=()

@@ -31,5 +31,5 @@ for d in /sys/bus/virtio/devices/*; do
 done
 echo "== HyperPlace"
 ls /sys/kernel/debug/hyperplace 2>/dev/null | sed "s/^/  debugfs: /"
-dmesg | grep -E "hyperplace|KTAP|# Subtest|^\[[^]]*\] ok" | sed "s/^\[[^]]*\] /  /" | head -20
+dmesg | grep -E "# hyperplace_[a-z_]*: pass:" | sed "s/^\[[^]]*\] *# /  KUnit at boot: /"
 '

@@ -45,9 +45,8 @@ vm: all ## boot the two-tier guest; CMD='...' runs one command and exits with it
 run: all ## the main job: boot the two-tier guest and show its tiers and HyperPlace
 	@$(S)/demo.sh
 
-bench-sim: ## trace-replay simulator: every policy on every workload (TSV + PNG)
-	@$(S)/host-deps.sh
-	@$(MAKE) -s -C tools/hyperplace OUT=$(CURDIR)/build/sim bench-sim
+bench-sim: linux-src ## trace-replay simulator: every policy on every workload (TSV + PNG)
+	@$(MAKE) -s -C tools/hyperplace OUT=$(CURDIR)/build/sim KSRC=$(CURDIR)/build/linux bench-sim
 
 clean: ## remove build products, keep sources, downloads and ccache
 	rm -rf build/obj build/initramfs build/check build/vm build/unit build/unit-results build/sim

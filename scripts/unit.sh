@@ -21,6 +21,7 @@ if [ -f "$HP_ROOT/tools/testing/hyperplace/Makefile" ]; then
 fi
 if [ -f "$HP_ROOT/tools/hyperplace/Makefile" ]; then
 	hp_log "trace parser and simulator tests"
-	make -s -C "$HP_ROOT/tools/hyperplace" OUT="$HP_BUILD/sim" test > "$out/hpsim.tap" 2>&1 || rc=1
+	make -s -C "$HP_ROOT/tools/hyperplace" OUT="$HP_BUILD/sim" \
+	     KSRC="$HP_LINUX_SRC" test > "$out/hpsim.tap" 2>&1 || rc=1
 fi
 exit $rc

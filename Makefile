@@ -34,7 +34,7 @@ check: ## everything: build, unit tests, guest tests, runner self-tests
 
 unit: linux-src ## userspace and host-side tests, no VM (ASan+UBSan harness)
 	@$(S)/unit.sh $(CURDIR)/build/unit-results; rc=$$?; \
-	 $(S)/results.py $(foreach t,$(wildcard build/unit-results/*.tap),--tap $(notdir $(basename $(t)))=$(t)) \
+	 $(S)/results.py $$(for t in build/unit-results/*.tap; do n=$${t##*/}; echo --tap $${n%.tap}=$$t; done) \
 	   | tail -1 | sed -e 's/RESULT passed=\([0-9]*\) failed=\([0-9]*\) skipped=\([0-9]*\)/\1 passed, \2 failed, \3 skipped/'; \
 	 exit $$rc
 

@@ -29,8 +29,8 @@ qemu: deps ## build qemu-system-x86_64 from Debian's 10.0 source + qemu/patches
 initramfs: kernel ## busybox + init + static kselftests
 	@$(S)/mkinitramfs.sh $(VARIANT)
 
-check: ## everything: build, unit tests, guest tests, runner self-tests
-	@$(S)/check.sh
+check: ## everything: build, unit tests, guest tests, runner self-tests (VARIANT=debug: on the debug kernel)
+	@HP_VARIANT=$(VARIANT) $(S)/check.sh
 
 unit: linux-src ## userspace and host-side tests, no VM (ASan+UBSan harness)
 	@$(S)/unit.sh $(CURDIR)/build/unit-results; rc=$$?; \

@@ -4,10 +4,12 @@
 # tests, the two-tier guest (kselftests, KUnit, QMP checks), and the
 # runner's own self-tests (it must notice a failing test, a kernel warning
 # and a hung guest).  Ends with one line "N passed, N failed, N skipped"
-# and exits non-zero if anything failed.
+# and exits non-zero if anything failed.  HP_VARIANT=debug (make check
+# VARIANT=debug) runs the same tests on the KASAN/lockdep/DEBUG_VM kernel.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=check
+variant=${HP_VARIANT:-guest}
 out=$HP_BUILD/check
 rm -rf "$out"
 mkdir -p "$out"
@@ -67,9 +69,9 @@ selftest() { # selftest NAME EXPECT-REGEX results.py-args...: must FAIL
 
 step host-deps "$HP_ROOT/scripts/host-deps.sh"
 step linux-src "$HP_ROOT/scripts/prepare-linux.sh"
-step linux "$HP_ROOT/scripts/build-linux.sh" guest
+step linux "$HP_ROOT/scripts/build-linux.sh" "$variant"
 step qemu "$HP_ROOT/scripts/build-qemu.sh"
-step initramfs "$HP_ROOT/scripts/mkinitramfs.sh" guest
+step initramfs "$HP_ROOT/scripts/mkinitramfs.sh" "$variant"
 
 hp_log "config: the debug variant's fragments apply in full"
 if "$HP_ROOT/scripts/build-linux.sh" debug --config-only > "$out/debug-config.log" 2>&1; then
@@ -90,7 +92,7 @@ judge unit "${unit_args[@]}"
 
 hp_log "guest: kselftests, KUnit and QMP checks in the two-tier VM"
 vm=$out/vm
-"$HP_ROOT/scripts/vm.py" --mode tests --timeout 600 --logdir "$vm" \
+"$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 600 --logdir "$vm" \
 	--qmp-checks "$vm/qmp.tap" || echo "  vm.py exited $? (status: $(cat "$vm/status" 2>/dev/null))"
 kunit_args=()
 for s in $(cat "$HP_ROOT/configs/kunit-suites" 2>/dev/null | sed 's/#.*//'); do
@@ -102,15 +104,15 @@ grep -q 'HP-DONE' "$vm/output.log" 2>/dev/null ||
 	{ echo "  FAIL guest: did not finish (status: $(cat "$vm/status" 2>/dev/null)); console: $vm/console.log"; add 0 1 0; }
 
 hp_log "runner self-tests: a failing test, a kernel warning and a hung guest must fail a run"
-"$HP_ROOT/scripts/vm.py" --mode tests --timeout 300 --logdir "$out/vm-fail" \
+"$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 300 --logdir "$out/vm-fail" \
 	--append hp.selftest=fail > /dev/null 2>&1
 selftest detects-failing-test 'FAIL kselftest: .*deliberate_failure' \
 	--tap "kselftest=$out/vm-fail/output.log" --console "$out/vm-fail/console.log"
-"$HP_ROOT/scripts/vm.py" --mode tests --timeout 300 --logdir "$out/vm-warn" \
+"$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 300 --logdir "$out/vm-warn" \
 	--append hp.selftest=warn > /dev/null 2>&1
 selftest detects-kernel-warning 'FAIL kernel: splat' \
 	--tap "kselftest=$out/vm-warn/output.log" --console "$out/vm-warn/console.log"
-"$HP_ROOT/scripts/vm.py" --mode tests --timeout 20 --logdir "$out/vm-hang" \
+"$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 20 --logdir "$out/vm-hang" \
 	--append hp.selftest=hang > /dev/null 2>&1
 rc=$?
 if [ $rc -eq 124 ] && grep -qx timeout "$out/vm-hang/status"; then

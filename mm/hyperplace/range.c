@@ -710,11 +710,13 @@ static bool hp_hot_alike(const struct hp_range *a, const struct hp_range *b)
 	return !hp_hot_partial(a) && !hp_hot_partial(b);
 }
 
-/* Merge @b, the upper neighbour of @a, into @a. */
+/*
+ * Merge @b, the upper neighbour of @a, into @a.  Callers check
+ * hp_hot_joinable(), so the hot set stays exactly as hp_rank() last
+ * reported it.
+ */
 static void hp_merge(struct hp_space *s, struct hp_range *a, struct hp_range *b)
 {
-	unsigned long hot = hp_range_hot_pages(a) + hp_range_hot_pages(b);
-	bool lower_denser = hp_range_density(a) >= hp_range_density(b);
 	unsigned int age = min(a->age, b->age);
 	struct hp_range oa = *a;
 
@@ -722,17 +724,6 @@ static void hp_merge(struct hp_space *s, struct hp_range *a, struct hp_range *b)
 	hp_absorb(a, &oa);
 	hp_absorb(a, b);
 	a->age = age;
-	if (hp_range_hot_pages(a) != hot ||
-	    (a->hot_start != a->start && a->hot_end != a->end)) {
-		/* Only cap merges get here: keep the amount, move the part. */
-		if (lower_denser) {
-			a->hot_start = a->start;
-			a->hot_end = a->start + (hot << PAGE_SHIFT);
-		} else {
-			a->hot_end = a->end;
-			a->hot_start = a->end - (hot << PAGE_SHIFT);
-		}
-	}
 	hp_remove(s, b);
 }
 
@@ -793,8 +784,12 @@ static void hp_merge_similar(struct hp_space *s)
 
 /*
  * Bring R down to the cap by merging neighbours within a tolerance that
- * doubles every pass; the last pass merges any adjacent pair.  Each pass
- * is one walk, so this stays O(R) per pass even for a large excess.
+ * doubles every pass; the last pass merges any adjacent pair whose hot
+ * parts join.  A merge never moves a hot part: no decision would report
+ * it, and the placement would no longer match hp_space_is_hot().  Pairs
+ * that do not join wait for the next ranking, so the cap is soft until
+ * then.  Each pass is one walk, so this stays O(R) per pass even for a
+ * large excess.
  */
 static void hp_enforce_cap(struct hp_space *s)
 {
@@ -806,9 +801,8 @@ static void hp_enforce_cap(struct hp_space *s)
 		a = hp_space_first(s);
 		while (a && (b = hp_range_next(a)) &&
 		       s->nr_ranges > s->params.max_ranges) {
-			if (a->end == b->start &&
-			    (force || (hp_hot_joinable(a, b) &&
-				       hp_similar_ranges(a, b, pct)))) {
+			if (a->end == b->start && hp_hot_joinable(a, b) &&
+			    (force || hp_similar_ranges(a, b, pct))) {
 				hp_merge(s, a, b);
 				s->stats.cap_merges++;
 			} else {

@@ -79,7 +79,8 @@
  * @max_ranges: cap on the ranges of one space.  Splits never exceed it;
  *	the epoch merges the most similar neighbours while it is exceeded.
  *	A space holds at least one range per disjoint mapped interval, even
- *	beyond the cap.  Default 2048.  Valid 16..1048576.
+ *	beyond the cap, and keeps neighbours whose hot parts would not join
+ *	into one part at an end until hp_rank() changes them.  Default 2048.  Valid 16..1048576.
  * @hysteresis: percent; hp_rank() raises the count of ranges already in
  *	the hot set by this much plus two standard deviations of sampling
  *	noise (2 * sqrt(samples)) and lowers the count of the others by that
@@ -320,8 +321,8 @@ bool hp_space_record(struct hp_space *s, unsigned long addr, u32 weight);
  * beyond @max_ranges; merges similar neighbours that are both wholly hot
  * or both wholly cold; merges the most similar neighbours while there
  * are more than @max_ranges ranges; then decays all counts and ages every
- * range.  Merges never change which pages are hot, except merges forced
- * by the cap.
+ * range.  Merges never change which pages are hot, not even those forced
+ * by the cap: only hp_rank() does, and it reports every change.
  *
  * Return: 0, or -ENOMEM if a split was skipped; the space stays valid.
  */

@@ -241,6 +241,33 @@ static void hpk_cap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hp_space_nr_ranges(s), 16U);
 }
 
+/* A merge forced by the cap never moves a hot part behind hp_rank(). */
+static void hpk_cap_merge_hot(struct kunit *test)
+{
+	struct hp_range_params p;
+	bool hot[4] = { };
+	struct hp_space *s;
+	int i;
+
+	hp_range_params_init(&p);
+	p.max_ranges = 16;
+	s = hpk_space(test, &p);
+	KUNIT_ASSERT_EQ(test, hp_space_map(s, HPK_A(0), HPK_A(2)), 0);
+	KUNIT_ASSERT_EQ(test, hp_space_map(s, HPK_A(2), HPK_A(4)), 0);
+	for (i = 0; i < 15; i++)
+		KUNIT_ASSERT_EQ(test, hp_space_map(s, HPK_A(10 + 4 * i),
+						   HPK_A(12 + 4 * i)), 0);
+	hpk_sweep(s, HPK_A(0), HPK_A(2), 1000);
+	hpk_sweep(s, HPK_A(2), HPK_A(4), 300);
+	hp_rank(&s, 1, 768, &p, NULL, 0, NULL);
+	for (i = 0; i < 4; i++)
+		hot[i] = hp_space_is_hot(s, HPK_A(i) + SZ_512K);
+	hp_space_epoch(s);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, hp_space_is_hot(s, HPK_A(i) + SZ_512K),
+				hot[i]);
+}
+
 static struct kunit_case hpk_cases[] = {
 	KUNIT_CASE(hpk_params),
 	KUNIT_CASE(hpk_map_unmap),
@@ -250,6 +277,7 @@ static struct kunit_case hpk_cases[] = {
 	KUNIT_CASE(hpk_rank_hysteresis),
 	KUNIT_CASE(hpk_cross_mm),
 	KUNIT_CASE(hpk_cap),
+	KUNIT_CASE(hpk_cap_merge_hot),
 	{}
 };
 

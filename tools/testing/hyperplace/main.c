@@ -25,6 +25,7 @@ static const struct hpt_test tests[] = {
 	T(merge_noise),
 	T(refine_quarters),
 	T(cap),
+	T(cap_merge_hot),
 	T(set_params_reshape),
 	T(enomem),
 	T(rank_capacity_fit),

@@ -22,6 +22,13 @@ struct hpt_space {
 	struct hp_space *s;
 	u64 mapped[HPT_WORDS];
 	u64 edge[HPT_WORDS + 1];
+	/*
+	 * The migration engine's view: pages made hot by applying every
+	 * decision hp_rank() returned (or by a walk of the hot parts when
+	 * decisions were dropped).  Must always equal what
+	 * hp_space_is_hot() reports.
+	 */
+	u64 placed[HPT_WORDS];
 	unsigned int min_shift;
 	u64 samples;
 	u64 unmatched;
@@ -46,6 +53,8 @@ int hpt_rank(struct hpt_space **ts, unsigned int n, unsigned long fast,
 	     const struct hp_range_params *p, unsigned int max_dec,
 	     struct hp_rank_result *res);
 void hpt_check(struct hpt_space *t);
+/* Set t->placed to the hot parts of t's ranges (the engine's full walk). */
+void hpt_placed_sync(struct hpt_space *t);
 
 u64 hpt_total(const struct hp_space *s);
 unsigned long hpt_intervals(const struct hpt_space *t);

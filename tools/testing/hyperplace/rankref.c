@@ -178,6 +178,36 @@ static void hpt_check_is_hot(struct hp_space *s, const struct hp_range *r)
 		CHECK(!hp_space_is_hot(s, r->hot_end));
 }
 
+/*
+ * Move the engine's pages as the decisions say; if some were dropped
+ * (@res->nr_decisions > @ret), the engine walks the hot parts instead.
+ */
+static void hpt_apply_decisions(struct hpt_space **ts, unsigned int n,
+				const struct hp_decision *dec, int ret,
+				const struct hp_rank_result *res)
+{
+	const struct hp_decision *d;
+	unsigned int i;
+
+	if (res->nr_decisions > (unsigned int)ret) {
+		for (i = 0; i < n; i++)
+			hpt_placed_sync(ts[i]);
+		return;
+	}
+	for (d = dec; d < dec + ret; d++) {
+		for (i = 0; i < n && ts[i]->s != d->space; i++)
+			;
+		if (i == n) {
+			CHECK(i < n);
+			continue;
+		}
+		hpt_bits_set(ts[i]->placed, HPT_PG(d->start), HPT_PG(d->end),
+			     false);
+		hpt_bits_set(ts[i]->placed, HPT_PG(d->hot_start),
+			     HPT_PG(d->hot_end), true);
+	}
+}
+
 struct hpt_rank_env {
 	struct hpt_space **ts;
 	unsigned int n;
@@ -277,6 +307,7 @@ int hpt_rank(struct hpt_space **ts, unsigned int n, unsigned long fast,
 			CHECK(hpt_snap_same(&snaps[i], ts[i]->s));
 	} else {
 		hpt_ref_compare(&env, refs, nr, ret, &res);
+		hpt_apply_decisions(ts, n, env.dec, ret, &res);
 		CHECK_EQ(res.hot_pages, hot);
 		CHECK(hot <= fast);
 		CHECK_EQ(hot, eligible < fast ? eligible : fast);

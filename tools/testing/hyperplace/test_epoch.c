@@ -364,3 +364,38 @@ void test_refine_quarters(void)
 	hpt_fini(&u);
 	hpt_fini(&v);
 }
+
+/*
+ * A merge forced by the cap must not move a hot part behind the engine's
+ * back: a hot 2 MiB range next to a partially hot one, and more isolated
+ * mappings than the cap leaves room for.  hpt_check() compares the
+ * placement built from the decisions with the hot parts.
+ */
+void test_cap_merge_hot(void)
+{
+	struct hpt_space t, *ts[1] = { &t };
+	struct hp_range_params p;
+	unsigned long i;
+
+	hpt_params(&p);
+	p.max_ranges = 16;
+	hpt_init(&t, &p);
+	hpt_map(&t, 0, HPT_MIB(2));
+	hpt_map(&t, HPT_MIB(2), HPT_MIB(2));
+	for (i = 0; i < 15; i++)
+		hpt_map(&t, HPT_MIB(10 + 4 * i), HPT_MIB(2));
+	hpt_sweep(&t, A(0), A(2), 1000, 1);
+	hpt_sweep(&t, A(2), A(4), 300, 1);
+	hpt_rank(ts, 1, 768, &p, 64, NULL);
+	CHECK_EQ(hp_range_hot_pages(hp_space_first(t.s)), 512);
+	hpt_epoch(&t);
+	hpt_rank(ts, 1, 768, &p, 64, NULL);
+	/* The soft cap may stay exceeded, but the hot set is as ranked. */
+	CHECK(hp_space_nr_ranges(t.s) <= 17);
+	for (i = 0; i < 3; i++) {
+		hpt_sweep(&t, A(0), A(4), 1000, 1);
+		hpt_epoch(&t);
+		hpt_rank(ts, 1, 768, &p, 64, NULL);
+	}
+	hpt_fini(&t);
+}

@@ -904,7 +904,35 @@ static u64 hp_rank_key(const struct hp_range *r, unsigned int hyst, bool hot)
 			  hp_range_pages(r));
 }
 
-/* Place @r's hot part of @r->rank_pages pages; the old part picks the end. */
+/*
+ * The count of @r that falls in [@lo, @hi), each sub-counter taken as
+ * spread evenly over its extent.
+ */
+static u64 hp_count_in(const struct hp_range *r, unsigned long lo,
+		       unsigned long hi)
+{
+	unsigned long qlo, qhi, olo, ohi;
+	unsigned int i;
+	u64 sum = 0;
+
+	for (i = 0; i < HP_NR_SUB; i++) {
+		hp_sub_bounds(r, i, &qlo, &qhi);
+		olo = max(qlo, lo);
+		ohi = min(qhi, hi);
+		if (olo < ohi)
+			sum += mul_u64_u64_div_u64(r->sub[i], ohi - olo,
+						   qhi - qlo);
+	}
+	return sum;
+}
+
+/*
+ * Place @r's hot part of @r->rank_pages pages; the old part picks the end.
+ * A new part goes to the end where a part of that size holds more of the
+ * count (the top end on a tie, when nothing tells them apart): the
+ * sub-counters cover unequal, even empty, extents once their cuts are
+ * aligned, so their raw sums cannot tell.
+ */
 static void hp_place(struct hp_range *r, unsigned long *hs, unsigned long *he)
 {
 	unsigned long pages = hp_range_pages(r), hot = r->rank_pages;
@@ -923,7 +951,9 @@ static void hp_place(struct hp_range *r, unsigned long *hs, unsigned long *he)
 	if (!hp_hot_empty(r) && hp_range_hot_pages(r) != pages)
 		at_start = r->hot_start == r->start;
 	else
-		at_start = r->sub[0] + r->sub[1] >= r->sub[2] + r->sub[3];
+		at_start = hp_count_in(r, r->start,
+				       r->start + (hot << PAGE_SHIFT)) >
+			   hp_count_in(r, r->end - (hot << PAGE_SHIFT), r->end);
 	if (at_start) {
 		*hs = r->start;
 		*he = r->start + (hot << PAGE_SHIFT);

@@ -342,9 +342,10 @@ int hp_space_epoch(struct hp_space *s);
  * for ranges that are hot already and lowered by the noise for the
  * others, and gives fast pages to the densest ones until
  * @fast_pages is used up; the boundary range gets the remainder, as a
- * part touching the end of the range that was hot before, or its denser
- * half.  A range whose count is within the noise (no more than a few
- * samples) never becomes hot; a hot one stays hot while capacity is left.
+ * part touching the end of the range that was hot before, or else the
+ * end where a part of that size holds more of the count.  A range whose
+ * count is within the noise (no more than a few samples) never becomes
+ * hot; a hot one stays hot while capacity is left.
  * Updates the hot part of every range, reports those that changed, and
  * records the boundary for the next epochs' refinement.
  *

@@ -268,6 +268,19 @@ static void hpk_cap_merge_hot(struct kunit *test)
 				hot[i]);
 }
 
+/* A new partial hot part goes to the end that holds the samples. */
+static void hpk_place_dense_end(struct kunit *test)
+{
+	struct hp_space *s = hpk_space(test, NULL);
+
+	/* Cuts at 0, 0 and 2 MiB: sub[2] is [0, 2M), sub[3] [2M, 3M). */
+	KUNIT_ASSERT_EQ(test, hp_space_map(s, HPK_A(0), HPK_A(3)), 0);
+	hpk_sweep(s, HPK_A(0), HPK_A(1), 1000);
+	hp_rank(&s, 1, 256, NULL, NULL, 0, NULL);
+	KUNIT_EXPECT_TRUE(test, hp_space_is_hot(s, HPK_A(0)));
+	KUNIT_EXPECT_FALSE(test, hp_space_is_hot(s, HPK_A(3) - PAGE_SIZE));
+}
+
 static struct kunit_case hpk_cases[] = {
 	KUNIT_CASE(hpk_params),
 	KUNIT_CASE(hpk_map_unmap),
@@ -278,6 +291,7 @@ static struct kunit_case hpk_cases[] = {
 	KUNIT_CASE(hpk_cross_mm),
 	KUNIT_CASE(hpk_cap),
 	KUNIT_CASE(hpk_cap_merge_hot),
+	KUNIT_CASE(hpk_place_dense_end),
 	{}
 };
 

@@ -33,6 +33,7 @@ static const struct hpt_test tests[] = {
 	T(rank_zero_density),
 	T(rank_cross_mm),
 	T(rank_truncated),
+	T(rank_place_dense_end),
 	T(stable_no_churn),
 	T(refine_scatter),
 	T(property),

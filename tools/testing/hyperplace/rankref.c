@@ -35,6 +35,26 @@ static bool hpt_ref_before(const struct hpt_ref *a, const struct hpt_ref *b)
 	return a->r->start < b->r->start;
 }
 
+/* Count of @r in [@lo, @hi), each sub-counter spread evenly over its extent. */
+static u64 hpt_ref_count_in(const struct hp_range *r, unsigned long lo,
+			    unsigned long hi)
+{
+	unsigned long qlo, qhi, a, b;
+	unsigned int i;
+	u64 sum = 0;
+
+	for (i = 0; i < HP_NR_SUB; i++) {
+		qlo = i ? r->cut[i - 1] : r->start;
+		qhi = i < HP_NR_SUB - 1 ? r->cut[i] : r->end;
+		a = qlo > lo ? qlo : lo;
+		b = qhi < hi ? qhi : hi;
+		if (a < b)
+			sum += (u64)((unsigned __int128)r->sub[i] * (b - a) /
+				     (qhi - qlo));
+	}
+	return sum;
+}
+
 /* Where the hot part of @x goes: see hp_rank() in range.h. */
 static void hpt_ref_place(struct hpt_ref *x)
 {
@@ -55,7 +75,10 @@ static void hpt_ref_place(struct hpt_ref *x)
 	if (x->ohs != x->ohe && x->ohe - x->ohs != r->end - r->start)
 		at_start = x->ohs == r->start;
 	else
-		at_start = r->sub[0] + r->sub[1] >= r->sub[2] + r->sub[3];
+		at_start = hpt_ref_count_in(r, r->start,
+					    r->start + x->take * PAGE_SIZE) >
+			   hpt_ref_count_in(r, r->end - x->take * PAGE_SIZE,
+					    r->end);
 	x->hs = at_start ? r->start : r->end - x->take * PAGE_SIZE;
 	x->he = at_start ? r->start + x->take * PAGE_SIZE : r->end;
 }

@@ -259,3 +259,39 @@ void test_refine_scatter(void)
 	CHECK_EQ(hp_space_nr_ranges(t.s), 1);
 	hpt_fini(&t);
 }
+
+/*
+ * A new partial hot part goes to the end that holds the samples, even
+ * when aligning the cuts leaves sub-counters of unequal or zero size: a
+ * 3 MiB range has cuts at 0, 0 and 2 MiB, so sub[2] covers [0, 2M) and
+ * sub[3] covers [2M, 3M).
+ */
+void test_rank_place_dense_end(void)
+{
+	struct hpt_space t, *ts[1] = { &t };
+	struct hp_range_params p;
+	struct hp_range *r;
+
+	hp_range_params_init(&p);
+	hpt_init(&t, &p);
+	hpt_map(&t, 0, HPT_MIB(3));
+	hpt_sweep(&t, A(0), A(1), 1000, 1);
+	r = hp_space_first(t.s);
+	CHECK_EQ(r->sub[0] + r->sub[1], 0);
+	hpt_rank(ts, 1, 256, &p, 64, NULL);
+	CHECK_EQ(r->hot_start, A(0));
+	CHECK_EQ(r->hot_end, A(1));
+	CHECK(hp_space_is_hot(t.s, A(0)));
+	CHECK(!hp_space_is_hot(t.s, A(3) - PAGE_SIZE));
+	hpt_fini(&t);
+
+	/* Samples in the top MiB: the part goes to the top. */
+	hpt_init(&t, &p);
+	hpt_map(&t, 0, HPT_MIB(3));
+	hpt_sweep(&t, A(2), A(3), 1000, 1);
+	r = hp_space_first(t.s);
+	hpt_rank(ts, 1, 256, &p, 64, NULL);
+	CHECK_EQ(r->hot_start, A(2));
+	CHECK_EQ(r->hot_end, A(3));
+	hpt_fini(&t);
+}

@@ -15,6 +15,14 @@
 #define HP_SUB_LAST	(HP_NR_SUB - 1)
 /* Hysteresis adds this many standard deviations of noise to a count. */
 #define HP_NOISE_SIGMAS	2ULL
+/*
+ * The cap's merge tolerance doubles every pass, from merge_ratio; once it
+ * exceeds this (2^40 percent: densities 10^10 times apart count as
+ * similar, which leaves only pairs of an empty and a busy range), the
+ * next pass is the last and merges any pair whose hot parts join.  It
+ * bounds the passes to about 35.
+ */
+#define HP_CAP_PCT_MAX	BIT_ULL(40)
 /* Boosted counts stay below this so that density never overflows. */
 #define HP_KEY_COUNT_MAX	(1ULL << (63 - HP_DENSITY_SHIFT))
 
@@ -789,30 +797,43 @@ static void hp_merge_similar(struct hp_space *s)
  * it, and the placement would no longer match hp_space_is_hot().  Pairs
  * that do not join wait for the next ranking, so the cap is soft until
  * then.  Each pass is one walk, so this stays O(R) per pass even for a
- * large excess.
+ * large excess, and the passes stop once no pair is left that a later
+ * pass could merge.
  */
 static void hp_enforce_cap(struct hp_space *s)
 {
 	u64 pct = s->params.merge_ratio;
 	struct hp_range *a, *b;
-	bool force = false;
+	bool force = false, left;
 
 	while (s->nr_ranges > s->params.max_ranges) {
+		/*
+		 * Whether a later pass could merge more: a pair is only too
+		 * different yet, or a merge changed what its neighbours see.
+		 */
+		left = false;
 		a = hp_space_first(s);
 		while (a && (b = hp_range_next(a)) &&
 		       s->nr_ranges > s->params.max_ranges) {
-			if (a->end == b->start && hp_hot_joinable(a, b) &&
-			    (force || hp_similar_ranges(a, b, pct))) {
+			if (a->end != b->start || !hp_hot_joinable(a, b)) {
+				a = b;
+			} else if (force || hp_similar_ranges(a, b, pct)) {
 				hp_merge(s, a, b);
 				s->stats.cap_merges++;
+				left = true;
 			} else {
+				left = true;
 				a = b;
 			}
 		}
-		if (force)
+		/*
+		 * Mappings apart from each other never merge: with more of
+		 * them than the cap, stop rather than walk every pass.
+		 */
+		if (force || !left)
 			break;
 		pct <<= 1;
-		force = pct > (1ULL << 40);
+		force = pct > HP_CAP_PCT_MAX;
 	}
 }
 

@@ -8,7 +8,7 @@
  *
  * Used: kzalloc, kfree, kvmalloc_array, kvfree, GFP_KERNEL, rb_*, sort,
  * div64_u64, mul_u64_u64_div_u64, int_sqrt, min, max, min_t, clamp,
- * ALIGN_DOWN,
+ * ALIGN_DOWN, BIT_ULL,
  * IS_ALIGNED, PAGE_SHIFT, PAGE_SIZE, ERR_PTR, EINVAL, ERANGE, ENOMEM,
  * EXPORT_SYMBOL_IF_KUNIT.
  */
@@ -16,6 +16,7 @@
 #define __MM_HYPERPLACE_RANGE_INTERNAL_H
 
 #include <linux/align.h>
+#include <linux/bits.h>
 #include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/export.h>

@@ -26,6 +26,7 @@ static const struct hpt_test tests[] = {
 	T(refine_quarters),
 	T(cap),
 	T(cap_merge_hot),
+	T(cap_unreachable_cost),
 	T(set_params_reshape),
 	T(enomem),
 	T(rank_capacity_fit),

@@ -399,3 +399,42 @@ void test_cap_merge_hot(void)
 	}
 	hpt_fini(&t);
 }
+
+/* rb_next() with a count of the calls: the cost of walking the ranges. */
+struct rb_node *__real_rb_next(const struct rb_node *node);
+struct rb_node *__wrap_rb_next(const struct rb_node *node);
+static unsigned long hpt_rb_next_calls;
+
+struct rb_node *__wrap_rb_next(const struct rb_node *node)
+{
+	hpt_rb_next_calls++;
+	return __real_rb_next(node);
+}
+
+/*
+ * More mappings than the cap, all apart: nothing can merge, and the epoch
+ * must not walk the ranges once per doubling of the merge tolerance (35
+ * walks); a few walks (split, merge, cap, decay) are the cost.
+ */
+void test_cap_unreachable_cost(void)
+{
+	struct hp_range_params p;
+	struct hpt_space t;
+	unsigned long i, calls, n = 2048;
+
+	hpt_params(&p);
+	p.max_ranges = 16;
+	hpt_init(&t, &p);
+	for (i = 0; i < n; i++)
+		hpt_map(&t, 3 * i, 2);
+	hpt_rb_next_calls = 0;
+	hpt_epoch(&t);
+	calls = hpt_rb_next_calls;
+	CHECK_EQ(hp_space_nr_ranges(t.s), n);
+	/* hpt_epoch()'s own checks walk the ranges a few times too. */
+	if (calls > 10 * n)
+		hpt_fail(__FILE__, __LINE__,
+			 "epoch walked %lu ranges, %.1f per range", calls,
+			 (double)calls / n);
+	hpt_fini(&t);
+}

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <linux/align.h>
+#include <linux/bits.h>
 #include <linux/err.h>
 #include <linux/kernel.h>
 #include <linux/rbtree.h>

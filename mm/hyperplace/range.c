@@ -819,6 +819,8 @@ static void hp_enforce_cap(struct hp_space *s)
 				a = b;
 			} else if (force || hp_similar_ranges(a, b, pct)) {
 				hp_merge(s, a, b);
+				/* Not known to be uniform: may be refined. */
+				a->settled = false;
 				s->stats.cap_merges++;
 				left = true;
 			} else {

@@ -27,6 +27,7 @@ static const struct hpt_test tests[] = {
 	T(cap),
 	T(cap_merge_hot),
 	T(cap_unreachable_cost),
+	T(cap_merge_unsettles),
 	T(set_params_reshape),
 	T(enomem),
 	T(rank_capacity_fit),

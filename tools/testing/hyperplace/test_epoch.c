@@ -438,3 +438,32 @@ void test_cap_unreachable_cost(void)
 			 (double)calls / n);
 	hpt_fini(&t);
 }
+
+/*
+ * A cap merge joins ranges that need not be alike: the result is not
+ * known to be uniform, whatever the lower one was.
+ */
+void test_cap_merge_unsettles(void)
+{
+	struct hp_range_params p;
+	struct hpt_space t;
+	struct hp_range *r;
+	unsigned long i;
+
+	hpt_params(&p);
+	p.max_ranges = 16;
+	hpt_init(&t, &p);
+	hpt_map(&t, 0, HPT_MIB(2));
+	hpt_map(&t, HPT_MIB(2), HPT_MIB(2));
+	for (i = 0; i < 15; i++)
+		hpt_map(&t, HPT_MIB(10 + 4 * i), HPT_MIB(2));
+	hpt_sweep(&t, A(0), A(4), 200, 1);
+	r = hp_space_first(t.s);
+	r->settled = true;
+	/* Over the cap: no split; too young for a similar merge. */
+	hpt_epoch(&t);
+	CHECK_EQ(hp_space_get_stats(t.s)->cap_merges, 1);
+	CHECK_EQ(r->end, A(4));
+	CHECK(!r->settled);
+	hpt_fini(&t);
+}

@@ -31,6 +31,7 @@ void test_refine_quarters(void);
 void test_cap(void);
 void test_cap_merge_hot(void);
 void test_cap_unreachable_cost(void);
+void test_cap_merge_unsettles(void);
 void test_set_params_reshape(void);
 void test_enomem(void);
 void test_rank_capacity_fit(void);

@@ -1076,8 +1076,8 @@ int hp_rank(struct hp_space *const *spaces, unsigned int n,
 			local.boundary_density = hp_range_density(e->r);
 	}
 	kvfree(ents);
-	floor = max(local.boundary_density,
-		    div64_u64(count, max(pages, 1UL)) << HP_DENSITY_SHIFT) / 2;
+	floor = max(local.boundary_density / 2,
+		    hp_density(count, max(pages, 1UL)));
 	for (i = 0; i < n; i++)
 		spaces[i]->refine_floor = floor;
 

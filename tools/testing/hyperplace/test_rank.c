@@ -295,3 +295,31 @@ void test_rank_place_dense_end(void)
 	CHECK_EQ(r->hot_end, A(3));
 	hpt_fini(&t);
 }
+
+/*
+ * hp_rank() sets the refinement floor of every space to the larger of
+ * half the boundary density and the mean density, the mean computed as a
+ * density (no count per page truncated to whole fixed-point units).
+ */
+void test_rank_refine_floor(void)
+{
+	struct hpt_space t, *ts[1] = { &t };
+	struct hp_range_params p;
+	struct hp_rank_result res;
+	u64 count, mean;
+
+	hp_range_params_init(&p);
+	hpt_init(&t, &p);
+	hpt_three(&t);
+	count = hpt_total(t.s);
+	/* 190 samples over 2048 pages: 23.75 units per page. */
+	mean = (count << HP_DENSITY_SHIFT) / 2048;
+	hpt_rank(ts, 1, 0, &p, 64, &res);
+	CHECK_EQ(res.boundary_density, 0);
+	CHECK_EQ(t.s->refine_floor, mean);
+	/* The 2 MiB range of 100 samples is the boundary: 50 per page. */
+	hpt_rank(ts, 1, 512, &p, 64, &res);
+	CHECK(res.boundary_density / 2 > mean);
+	CHECK_EQ(t.s->refine_floor, res.boundary_density / 2);
+	hpt_fini(&t);
+}

@@ -40,6 +40,7 @@ void test_rank_zero_density(void);
 void test_rank_cross_mm(void);
 void test_rank_truncated(void);
 void test_rank_place_dense_end(void);
+void test_rank_refine_floor(void);
 void test_stable_no_churn(void);
 void test_refine_scatter(void);
 void test_property(void);

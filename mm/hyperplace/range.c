@@ -1044,8 +1044,11 @@ int hp_rank(struct hp_space *const *spaces, unsigned int n,
 
 	if (!p)
 		p = &hp_defaults;
+	/* The count of decisions is returned as an int. */
+	max_dec = min_t(unsigned int, max_dec, INT_MAX);
 	for (i = 0; i < n; i++)
-		nr += spaces[i]->nr_ranges;
+		if (check_add_overflow(nr, spaces[i]->nr_ranges, &nr))
+			return -ENOMEM;
 	if (nr) {
 		ents = kvmalloc_array(nr, sizeof(*ents), GFP_KERNEL);
 		if (!ents)

@@ -335,7 +335,7 @@ int hp_space_epoch(struct hp_space *s);
  * @fast_pages: capacity of the fast tier in pages
  * @p: parameters (only @hysteresis is used); NULL means the defaults
  * @dec: array for the decisions, may be NULL if @max_dec is 0
- * @max_dec: size of @dec
+ * @max_dec: size of @dec; at most INT_MAX decisions are stored
  * @res: summary, may be NULL
  *
  * Ranks all ranges by density, raised by @hysteresis and sampling noise
@@ -350,7 +350,7 @@ int hp_space_epoch(struct hp_space *s);
  * records the boundary for the next epochs' refinement.
  *
  * Return: the number of decisions stored in @dec, or -ENOMEM with
- * nothing changed.
+ * nothing changed (also if the spaces hold more than UINT_MAX ranges).
  */
 int hp_rank(struct hp_space *const *spaces, unsigned int n,
 	    unsigned long fast_pages, const struct hp_range_params *p,

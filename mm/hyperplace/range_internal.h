@@ -8,7 +8,7 @@
  *
  * Used: kzalloc, kfree, kvmalloc_array, kvfree, GFP_KERNEL, rb_*, sort,
  * div64_u64, mul_u64_u64_div_u64, int_sqrt, min, max, min_t, clamp,
- * ALIGN_DOWN, BIT_ULL,
+ * ALIGN_DOWN, BIT_ULL, check_add_overflow, INT_MAX,
  * IS_ALIGNED, PAGE_SHIFT, PAGE_SIZE, ERR_PTR, EINVAL, ERANGE, ENOMEM,
  * EXPORT_SYMBOL_IF_KUNIT.
  */
@@ -20,10 +20,12 @@
 #include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/limits.h>
 #include <linux/math.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/rbtree.h>
 #include <linux/slab.h>
 #include <linux/sort.h>

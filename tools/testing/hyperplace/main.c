@@ -37,6 +37,7 @@ static const struct hpt_test tests[] = {
 	T(rank_truncated),
 	T(rank_place_dense_end),
 	T(rank_refine_floor),
+	T(rank_overflow),
 	T(stable_no_churn),
 	T(refine_scatter),
 	T(property),

@@ -323,3 +323,40 @@ void test_rank_refine_floor(void)
 	CHECK_EQ(t.s->refine_floor, res.boundary_density / 2);
 	hpt_fini(&t);
 }
+
+/*
+ * More ranges in all spaces together than an unsigned int counts: the
+ * total must not wrap (a short array would be overrun), hp_rank() fails
+ * with nothing changed.  The counts are faked; no range is touched.
+ */
+void test_rank_overflow(void)
+{
+	struct hpt_space t, u;
+	struct hp_space *both[2];
+	struct hp_decision dec[6];	/* one per range */
+	unsigned int nt, nu;
+	int ret;
+
+	hpt_init(&t, NULL);
+	hpt_init(&u, NULL);
+	hpt_three(&t);
+	hpt_three(&u);
+	both[0] = t.s;
+	both[1] = u.s;
+	nt = t.s->nr_ranges;
+	nu = u.s->nr_ranges;
+	t.s->nr_ranges = 0x80000000U;
+	u.s->nr_ranges = 0x80000000U;
+	ret = hp_rank(both, 2, 768, NULL, dec, 6, NULL);
+	t.s->nr_ranges = nt;
+	u.s->nr_ranges = nu;
+	CHECK_EQ(ret, -ENOMEM);
+	CHECK(!hp_space_is_hot(t.s, A(0)));
+	/* A huge @max_dec still yields a count that fits an int. */
+	ret = hp_rank(both, 2, 768, NULL, dec, UINT_MAX, NULL);
+	CHECK(ret > 0 && ret <= 6);
+	hpt_placed_sync(&t);
+	hpt_placed_sync(&u);
+	hpt_fini(&t);
+	hpt_fini(&u);
+}

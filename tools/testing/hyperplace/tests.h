@@ -41,6 +41,7 @@ void test_rank_cross_mm(void);
 void test_rank_truncated(void);
 void test_rank_place_dense_end(void);
 void test_rank_refine_floor(void);
+void test_rank_overflow(void);
 void test_stable_no_churn(void);
 void test_refine_scatter(void);
 void test_property(void);

@@ -12,11 +12,13 @@
 #define __MM_HYPERPLACE_RANGE_INTERNAL_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <linux/align.h>
 #include <linux/bits.h>
 #include <linux/err.h>
 #include <linux/kernel.h>
+#include <linux/overflow.h>
 #include <linux/rbtree.h>
 #include <linux/types.h>
 

@@ -7,6 +7,7 @@
  * that a WARN in the guest's console log fails a run.
  */
 
+#include <linux/bug.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/init.h>
@@ -29,7 +30,6 @@ static ssize_t selftest_warn_write(struct file *file, const char __user *ubuf,
 }
 
 static const struct file_operations selftest_warn_fops = {
-	.owner = THIS_MODULE,
 	.write = selftest_warn_write,
 	.llseek = noop_llseek,
 };

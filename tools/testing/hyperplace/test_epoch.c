@@ -366,6 +366,24 @@ void test_refine_quarters(void)
 }
 
 /*
+ * The layout of the cap-merge tests: two touching 2 MiB ranges at 0 and
+ * 15 isolated 2 MiB mappings, one more than a cap of 16 leaves room for,
+ * so the epoch must force a merge and only the touching pair can merge.
+ */
+static void hpt_cap_merge_layout(struct hpt_space *t, struct hp_range_params *p)
+{
+	unsigned long i;
+
+	hpt_params(p);
+	p->max_ranges = 16;
+	hpt_init(t, p);
+	hpt_map(t, 0, HPT_MIB(2));
+	hpt_map(t, HPT_MIB(2), HPT_MIB(2));
+	for (i = 0; i < 15; i++)
+		hpt_map(t, HPT_MIB(10 + 4 * i), HPT_MIB(2));
+}
+
+/*
  * A merge forced by the cap must not move a hot part behind the engine's
  * back: a hot 2 MiB range next to a partially hot one, and more isolated
  * mappings than the cap leaves room for.  hpt_check() compares the
@@ -377,13 +395,7 @@ void test_cap_merge_hot(void)
 	struct hp_range_params p;
 	unsigned long i;
 
-	hpt_params(&p);
-	p.max_ranges = 16;
-	hpt_init(&t, &p);
-	hpt_map(&t, 0, HPT_MIB(2));
-	hpt_map(&t, HPT_MIB(2), HPT_MIB(2));
-	for (i = 0; i < 15; i++)
-		hpt_map(&t, HPT_MIB(10 + 4 * i), HPT_MIB(2));
+	hpt_cap_merge_layout(&t, &p);
 	hpt_sweep(&t, A(0), A(2), 1000, 1);
 	hpt_sweep(&t, A(2), A(4), 300, 1);
 	hpt_rank(ts, 1, 768, &p, 64, NULL);
@@ -448,15 +460,8 @@ void test_cap_merge_unsettles(void)
 	struct hp_range_params p;
 	struct hpt_space t;
 	struct hp_range *r;
-	unsigned long i;
 
-	hpt_params(&p);
-	p.max_ranges = 16;
-	hpt_init(&t, &p);
-	hpt_map(&t, 0, HPT_MIB(2));
-	hpt_map(&t, HPT_MIB(2), HPT_MIB(2));
-	for (i = 0; i < 15; i++)
-		hpt_map(&t, HPT_MIB(10 + 4 * i), HPT_MIB(2));
+	hpt_cap_merge_layout(&t, &p);
 	hpt_sweep(&t, A(0), A(4), 200, 1);
 	r = hp_space_first(t.s);
 	r->settled = true;

@@ -218,17 +218,14 @@ def main():
     if a.qmp_checks:
         append.append("hp.hold=1")
     if a.mode == "cmd":
-        extra = os.path.join(a.logdir, "cmd.cpio")
-        with open(extra, "wb") as f:
-            f.write(cpio_newc({"hp": (0o40755, b""),
-                               "hp/cmd": (0o100644, a.cmd.encode() + b"\n")}))
-        # QEMU takes one initrd; append our archive to a copy of it.
+        # QEMU takes one initrd: a copy of ours with the command appended.
+        initrd = cmd.index("-initrd") + 1
         merged = os.path.join(a.logdir, "initramfs+cmd.cpio")
-        with open(merged, "wb") as out:
-            with open(cmd[cmd.index("-initrd") + 1], "rb") as base:
-                out.write(base.read())
-            out.write(open(extra, "rb").read())
-        cmd[cmd.index("-initrd") + 1] = merged
+        with open(merged, "wb") as out, open(cmd[initrd], "rb") as base:
+            out.write(base.read())
+            out.write(cpio_newc({"hp": (0o40755, b""),
+                                 "hp/cmd": (0o100644, a.cmd.encode() + b"\n")}))
+        cmd[initrd] = merged
     cmd += ["-append", " ".join(append + a.append.split())]
     if a.print_cmd:
         print(" ".join(shlex.quote(c) for c in cmd))

@@ -1,0 +1,1188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The HyperPlace sampling pipeline, end to end: the sysfs knobs and their
+ * validation, samples injected through debugfs reaching the injecting
+ * process's ranges, the Accessed-bit sampler finding a hot set, the
+ * tracepoints, and the per-source counters adding up.
+ *
+ * The test guest runs under TCG, 20-50x slower than native, so nothing
+ * here is timed: every wait polls for the expected outcome with a generous
+ * deadline and fails only if it never happens.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+
+#define HP_SYSFS	"/sys/kernel/mm/hyperplace"
+#define HP_DEBUGFS	"/sys/kernel/debug/hyperplace"
+#define HP_INJECT	HP_DEBUGFS "/inject"
+#define HP_RANGES	HP_DEBUGFS "/ranges"
+#define TRACEFS		"/sys/kernel/tracing"
+#define HP_EVENTS	TRACEFS "/events/hyperplace"
+
+/* Every wait gives up after this long; the harness limit is above it. */
+#define POLL_TIMEOUT_S	60
+#define POLL_US		50000
+#define WAIT_TEST_TIMEOUT (2 * POLL_TIMEOUT_S)
+
+#define MiB		(1UL << 20)
+#define PAGE		4096UL
+/* Away from page edges: whether a range's END is in it does not matter. */
+#define IN_PAGE		0x40UL
+/* Below mmap_min_addr, so never in a VMA. */
+#define NO_VMA_ADDR	0x1000UL
+
+/* enum hp_source in include/linux/hyperplace.h */
+#define HP_SRC_ABIT	1
+
+/* The numeric knobs and their documented ranges. */
+static const struct knob {
+	const char *name;
+	unsigned long long min, max;
+} knobs[] = {
+	{ "pebs_load_period",	1000,	100000000 },
+	{ "pebs_store_period",	1000,	100000000 },
+	{ "pebs_ldlat",		3,	65535 },
+	{ "abit_interval_ms",	10,	60000 },
+	{ "abit_pages",		1,	65536 },
+	{ "epoch_ms",		10,	600000 },
+};
+
+static const char * const hp_events[] = {
+	"hyperplace_sample", "hyperplace_batch", "hyperplace_drop",
+	"hyperplace_source_state", "hyperplace_abit_scan",
+	"hyperplace_pebs_drain",
+};
+
+/* ---- file helpers: all return 0 or -errno ---- */
+
+/* Write @s to @path in a single write(), as "echo -n" would. */
+static int write_str(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	int fd, ret = 0;
+	ssize_t n;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+/* Read the first line of @path into @buf, without its newline. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	int fd, ret = 0;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		ret = -errno;
+	buf[n < 0 ? 0 : n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	close(fd);
+	return ret;
+}
+
+static int read_u64(const char *path, unsigned long long *v)
+{
+	char buf[64], *end;
+	int ret = read_line(path, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	errno = 0;
+	*v = strtoull(buf, &end, 10);
+	if (errno || end == buf || *end)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Read @path into @buf of @size bytes, NUL-terminated, cut at the end of
+ * the buffer; the length read or -errno.
+ */
+static ssize_t read_into(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1 && (n = read(fd, buf + len, size - len - 1)) > 0)
+		len += n;
+	buf[len] = '\0';
+	close(fd);
+	return len;
+}
+
+/* The whole of @path (trace, ranges), NUL-terminated; NULL on error. */
+static char *read_all(const char *path)
+{
+	size_t len = 0, size = 65536;
+	char *buf = malloc(size), *p;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, size - len - 1)) > 0) {
+		len += n;
+		if (size - len > 1)
+			continue;
+		size *= 2;
+		p = realloc(buf, size);
+		if (!p)
+			break;
+		buf = p;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+/* Mount @fs on @dir unless it is there already (EBUSY). */
+static void mount_once(const char *fs, const char *dir)
+{
+	(void)mount(fs, dir, fs, 0, NULL);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double deadline(void)
+{
+	return now_s() + POLL_TIMEOUT_S;
+}
+
+static bool expired(double end)
+{
+	return now_s() > end;
+}
+
+/* ---- sysfs knobs and counters ---- */
+
+static int knob_write(const char *name, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_SYSFS "/%s", name);
+	return write_str(path, val);
+}
+
+static int knob_write_u64(const char *name, unsigned long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", v);
+	return knob_write(name, buf);
+}
+
+static int knob_read(const char *name, char *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_SYSFS "/%s", name);
+	return read_line(path, buf, len);
+}
+
+static int knob_read_u64(const char *name, unsigned long long *v)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_SYSFS "/%s", name);
+	return read_u64(path, v);
+}
+
+static int stat_read(const char *name, unsigned long long *v)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_SYSFS "/stats/%s", name);
+	return read_u64(path, v);
+}
+
+/* The word in brackets of "source", e.g. "auto" from "[auto] pebs abit". */
+static int source_selected(char *buf, size_t len)
+{
+	char line[128], *l, *r;
+	int ret = knob_read("source", line, sizeof(line));
+
+	if (ret)
+		return ret;
+	l = strchr(line, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r)
+		return -EINVAL;
+	snprintf(buf, len, "%.*s", (int)(r - l - 1), l + 1);
+	return 0;
+}
+
+/* Sources switch in the background: wait for @want to be the active one. */
+static bool wait_active_source(const char *want, double end)
+{
+	char active[32] = "";
+
+	do {
+		if (!knob_read("active_source", active, sizeof(active)) &&
+		    !strcmp(active, want))
+			return true;
+		usleep(POLL_US);
+	} while (!expired(end));
+	return false;
+}
+
+/* The five per-source counters of stats/<source>_*. */
+struct src_stats {
+	unsigned long long received, dropped, attributed, outside, exited;
+};
+
+static int src_stats_read(const char *src, struct src_stats *st)
+{
+	static const char * const what[] = {
+		"received", "dropped", "attributed", "outside", "exited",
+	};
+	unsigned long long *v[] = {
+		&st->received, &st->dropped, &st->attributed, &st->outside,
+		&st->exited,
+	};
+	char name[64];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(what); i++) {
+		snprintf(name, sizeof(name), "%s_%s", src, what[i]);
+		ret = stat_read(name, v[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static struct src_stats src_stats_sub(const struct src_stats *a,
+				      const struct src_stats *b)
+{
+	return (struct src_stats) {
+		.received = a->received - b->received,
+		.dropped = a->dropped - b->dropped,
+		.attributed = a->attributed - b->attributed,
+		.outside = a->outside - b->outside,
+		.exited = a->exited - b->exited,
+	};
+}
+
+/* Every received sample has been accounted for in exactly one way. */
+static bool src_stats_balanced(const struct src_stats *st)
+{
+	return st->received == st->dropped + st->attributed + st->outside +
+			       st->exited;
+}
+
+/* @st as text for a log line; valid until the next call. */
+static const char *src_stats_str(const struct src_stats *st)
+{
+	static char buf[160];
+
+	snprintf(buf, sizeof(buf),
+		 "received %llu dropped %llu attributed %llu outside %llu "
+		 "exited %llu",
+		 st->received, st->dropped, st->attributed, st->outside,
+		 st->exited);
+	return buf;
+}
+
+/*
+ * Wait until at least @n injected samples more than in @base have been
+ * received and all of those have been filed (or dropped); the counters
+ * at that point are left in @now.
+ */
+static bool wait_inject_settled(const struct src_stats *base,
+				unsigned long long n, struct src_stats *now,
+				double end)
+{
+	struct src_stats d;
+
+	do {
+		if (!src_stats_read("inject", now)) {
+			d = src_stats_sub(now, base);
+			if (d.received >= n && src_stats_balanced(&d))
+				return true;
+		}
+		usleep(POLL_US);
+	} while (!expired(end));
+	return false;
+}
+
+/* ---- injection ---- */
+
+/* Append the record "PID ADDR TYPE" to @buf. */
+static void inject_add(char *buf, size_t len, pid_t pid, unsigned long addr,
+		       const char *type)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, "%d 0x%lx %s\n", pid, addr, type);
+}
+
+/* Inject @n load samples for @pid spread evenly over [@base, +@len). */
+static int inject_spread(pid_t pid, const char *base, size_t len,
+			 unsigned int n, unsigned long *addrs)
+{
+	char buf[64 * 64] = "";
+	unsigned int i;
+
+	if (n > 64)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		unsigned long a = (unsigned long)base + i * (len / n) + IN_PAGE;
+
+		if (addrs)
+			addrs[i] = a;
+		inject_add(buf, sizeof(buf), pid, a, "load");
+	}
+	return write_str(HP_INJECT, buf);
+}
+
+static int inject_one(pid_t pid, unsigned long addr, const char *type)
+{
+	char buf[64] = "";
+
+	inject_add(buf, sizeof(buf), pid, addr, type);
+	return write_str(HP_INJECT, buf);
+}
+
+/* ---- memory ---- */
+
+static char *map_anon(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Write one byte of each page: real pages, Accessed bits set. */
+static void touch_pages(char *p, size_t len)
+{
+	volatile char *v = p;
+	size_t off;
+
+	for (off = 0; off < len; off += PAGE)
+		v[off]++;
+}
+
+/*
+ * x86 clears Accessed bits without flushing the TLB, so a page whose
+ * translation stays cached (as a small hot set's does, in the CPU's or in
+ * TCG's TLB) is never marked accessed again.  Real workloads evict such
+ * entries all the time; here a protection change forces the flush.  It
+ * keeps the Accessed bits as they are, and covering the whole mapping
+ * avoids splitting its VMA.
+ */
+static int flush_tlb_of(char *p, size_t len)
+{
+	if (mprotect(p, len, PROT_READ) ||
+	    mprotect(p, len, PROT_READ | PROT_WRITE))
+		return -errno;
+	return 0;
+}
+
+/* ---- debugfs ranges ---- */
+
+/*
+ * In the "ranges" text, find @pid's section ("pid PID ranges N samples
+ * S", then "  START-END count C hot HS-HE" lines).  For each of @addrs,
+ * look for the range holding it; add the counts of the ranges holding any
+ * of them to *@count and return how many addresses are held, or -1 if
+ * @pid has no section.
+ */
+static int ranges_holding(char *text, pid_t pid, const unsigned long *addrs,
+			  unsigned int n, unsigned long long *count)
+{
+	bool ours = false, found = false;
+	int held = 0;
+	char *line, *save;
+
+	*count = 0;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long start, end, c, hs, he;
+		bool holds = false;
+		unsigned int i;
+		int p;
+
+		if (!strncmp(line, "pid ", 4)) {
+			ours = sscanf(line, "pid %d", &p) == 1 && p == pid;
+			found |= ours;
+			continue;
+		}
+		if (!ours || sscanf(line, " %llx-%llx count %llu hot %llx-%llx",
+				    &start, &end, &c, &hs, &he) != 5)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (addrs[i] >= start && addrs[i] < end) {
+				held++;
+				holds = true;
+			}
+		}
+		if (holds)
+			*count += c;
+	}
+	return found ? held : -1;
+}
+
+/*
+ * Wait until @pid's ranges cover the first and the last page of [@map,
+ * +@len): khyperplaced follows new VMAs only at attach and at epochs.
+ * The ranges file is read into @buf of @size bytes.
+ */
+static bool wait_ranges_cover(pid_t pid, const char *map, size_t len,
+			      char *buf, size_t size, double end)
+{
+	unsigned long addrs[2] = {
+		(unsigned long)map + IN_PAGE,
+		(unsigned long)map + len - PAGE + IN_PAGE,
+	};
+	unsigned long long count;
+
+	do {
+		if (read_into(HP_RANGES, buf, size) >= 0 &&
+		    ranges_holding(buf, pid, addrs, 2, &count) == 2)
+			return true;
+		usleep(POLL_US);
+	} while (!expired(end));
+	return false;
+}
+
+/* ---- tracefs ---- */
+
+static int event_write(const char *event, const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_EVENTS "/%s/%s", event, file);
+	return write_str(path, val);
+}
+
+static int event_enable(const char *event, bool on)
+{
+	return event_write(event, "enable", on ? "1" : "0");
+}
+
+static bool have_event(const char *event)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_EVENTS "/%s/enable", event);
+	return !access(path, W_OK);
+}
+
+static int trace_clear(void)
+{
+	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* The payload of a trace line for @event ("source=..."), or NULL. */
+static char *event_payload(char *line, const char *event)
+{
+	char tag[64];
+	char *p;
+
+	snprintf(tag, sizeof(tag), " %s: ", event);
+	p = strstr(line, tag);
+	return p ? p + strlen(tag) : NULL;
+}
+
+/* The VMAs of this process, from /proc/self/maps. */
+struct vmas {
+	unsigned int n;
+	unsigned long long start[512], end[512];
+};
+
+static int vmas_read(struct vmas *v, char *buf, size_t size)
+{
+	ssize_t len = read_into("/proc/self/maps", buf, size);
+	char *line, *save;
+
+	if (len < 0)
+		return len;
+	v->n = 0;
+	for (line = strtok_r(buf, "\n", &save); line && v->n < 512;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%llx-%llx", &v->start[v->n],
+			   &v->end[v->n]) == 2)
+			v->n++;
+	}
+	return 0;
+}
+
+static bool vmas_hold(const struct vmas *v, unsigned long long addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->n; i++)
+		if (addr >= v->start[i] && addr < v->end[i])
+			return true;
+	return false;
+}
+
+/* hyperplace_sample lines of the Accessed-bit test, by where they fell. */
+struct abit_tally {
+	unsigned int n;		/* all hyperplace_sample lines */
+	unsigned int hot;	/* in the re-touched head of the mapping */
+	unsigned int cold;	/* in the rest of the mapping */
+	unsigned int elsewhere;	/* in another VMA: stack, data, buffer */
+	unsigned int outside;	/* in no VMA of this process: bogus */
+	unsigned int foreign;	/* another source or pid: filter failed */
+	unsigned int attributed;
+	unsigned long long first_bad;
+};
+
+/*
+ * Sort the hyperplace_sample lines of the trace by where they fell: in
+ * the hot head [@map, +@hot_len), in the rest of [@map, +@len), in
+ * another VMA of @vmas, or nowhere (all "elsewhere" if @vmas is NULL).
+ * The trace is read into @buf, which must not be freed meanwhile: a
+ * transient buffer would be a VMA that the samples outlive.
+ */
+static int tally_abit(struct abit_tally *t, pid_t pid, char *buf,
+		      size_t size, const char *map, size_t len,
+		      size_t hot_len, const struct vmas *vmas)
+{
+	unsigned long base = (unsigned long)map;
+	ssize_t n = read_into(TRACEFS "/trace", buf, size);
+	char *line, *save;
+
+	if (n < 0)
+		return n;
+	memset(t, 0, sizeof(*t));
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *p = event_payload(line, "hyperplace_sample");
+		char src[16], acc[16];
+		unsigned long long addr;
+		unsigned int weight;
+		int spid, attr;
+
+		if (!p)
+			continue;
+		t->n++;
+		if (sscanf(p, "source=%15s pid=%d addr=%llx access=%15s "
+			   "weight=%u attributed=%d",
+			   src, &spid, &addr, acc, &weight, &attr) != 6 ||
+		    strcmp(src, "abit") || spid != pid) {
+			t->foreign++;
+			continue;
+		}
+		t->attributed += attr != 0;
+		if (addr >= base && addr < base + hot_len)
+			t->hot++;
+		else if (addr >= base && addr < base + len)
+			t->cold++;
+		else if (!vmas || vmas_hold(vmas, addr))
+			t->elsewhere++;
+		else if (!t->outside++)
+			t->first_bad = addr;
+	}
+	return 0;
+}
+
+/* What the tracepoint test looks for in the trace. */
+struct batch_tally {
+	unsigned int batches;		/* source=inject, pid = ours */
+	unsigned int samples;		/* their samples= summed */
+	unsigned int outside;		/* their outside= summed */
+	unsigned int foreign;		/* source=inject, another pid */
+	unsigned int scans;		/* hyperplace_abit_scan lines */
+	unsigned int bad_scans;		/* unparsable, young > checked */
+};
+
+static int tally_batches(struct batch_tally *t, pid_t pid)
+{
+	char *text = read_all(TRACEFS "/trace"), *line, *save;
+
+	if (!text)
+		return -errno;
+	memset(t, 0, sizeof(*t));
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned int a, b, c;
+		char src[16], *p;
+		int bpid;
+
+		p = event_payload(line, "hyperplace_batch");
+		if (p && sscanf(p, "source=%15s pid=%d samples=%u "
+				"attributed=%u outside=%u",
+				src, &bpid, &a, &b, &c) == 5 &&
+		    !strcmp(src, "inject")) {
+			if (bpid != pid) {
+				t->foreign++;
+				continue;
+			}
+			t->batches++;
+			t->samples += a;
+			t->outside += c;
+			continue;
+		}
+		p = event_payload(line, "hyperplace_abit_scan");
+		if (p) {
+			unsigned long long ns;
+
+			t->scans++;
+			if (sscanf(p, "mms=%u checked=%u young=%u ns=%llu",
+				   &a, &b, &c, &ns) != 4 || c > b)
+				t->bad_scans++;
+		}
+	}
+	free(text);
+	return 0;
+}
+
+/* Leave tracing as a test found it: our events off, no filter, empty. */
+static void trace_reset(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(hp_events); i++) {
+		if (!have_event(hp_events[i]))
+			continue;
+		event_enable(hp_events[i], false);
+		event_write(hp_events[i], "filter", "0");
+	}
+	trace_clear();
+}
+
+/* ---- the fixture: save every knob, restore what a test changed ---- */
+
+FIXTURE(hp) {
+	unsigned long long knob[ARRAY_SIZE(knobs)];
+	char source[16];
+	char enabled[8];
+	char tracing_on[8];
+	bool have_tracefs;
+};
+
+FIXTURE_SETUP(hp)
+{
+	unsigned int i;
+
+	mount_once("debugfs", "/sys/kernel/debug");
+	mount_once("tracefs", TRACEFS);
+	if (access(HP_SYSFS "/enabled", F_OK))
+		SKIP(return, "no " HP_SYSFS ": kernel without HyperPlace");
+
+	/* Braces: ASSERT's TH_LOG handler is a statement of its own. */
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		ASSERT_EQ(0, knob_read_u64(knobs[i].name, &self->knob[i]))
+			TH_LOG("reading %s", knobs[i].name);
+	}
+	ASSERT_EQ(0, source_selected(self->source, sizeof(self->source)));
+	ASSERT_EQ(0, knob_read("enabled", self->enabled,
+			       sizeof(self->enabled)));
+	self->have_tracefs = !read_line(TRACEFS "/tracing_on",
+					self->tracing_on,
+					sizeof(self->tracing_on));
+
+	/* Every test wants the pipeline running and the trace recording. */
+	ASSERT_EQ(0, knob_write("enabled", "1"));
+	if (self->have_tracefs) {
+		trace_reset();
+		write_str(TRACEFS "/tracing_on", "1");
+	}
+}
+
+FIXTURE_TEARDOWN(hp)
+{
+	unsigned long long v;
+	char cur[16];
+	unsigned int i;
+
+	if (self->have_tracefs) {
+		trace_reset();
+		write_str(TRACEFS "/tracing_on", self->tracing_on);
+	}
+	/*
+	 * Only rewrite what changed: a write may restart a timer.  (Braces
+	 * around EXPECTs: their TH_LOG handler is a statement of its own.)
+	 */
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		if (!knob_read_u64(knobs[i].name, &v) && v == self->knob[i])
+			continue;
+		EXPECT_EQ(0, knob_write_u64(knobs[i].name, self->knob[i]))
+			TH_LOG("restoring %s", knobs[i].name);
+	}
+	if (source_selected(cur, sizeof(cur)) || strcmp(cur, self->source)) {
+		EXPECT_EQ(0, knob_write("source", self->source));
+	}
+	if (knob_read("enabled", cur, sizeof(cur)) ||
+	    strcmp(cur, self->enabled)) {
+		EXPECT_EQ(0, knob_write("enabled", self->enabled));
+	}
+}
+
+#define REQUIRE_FILE(path) do {						\
+	if (access(path, F_OK))						\
+		SKIP(return, "no %s", path);				\
+} while (0)
+
+#define REQUIRE_EVENT(event) do {					\
+	if (!have_event(event))						\
+		SKIP(return, "no tracepoint hyperplace/%s", event);	\
+} while (0)
+
+/*
+ * Out-of-range and non-numeric writes are refused with the documented
+ * error and leave the value alone; an in-range value is taken.
+ */
+TEST_F(hp, numeric_knobs_validate)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		const struct knob *k = &knobs[i];
+		unsigned long long before, after, other;
+
+		ASSERT_EQ(0, knob_read_u64(k->name, &before));
+		EXPECT_EQ(-ERANGE, knob_write_u64(k->name, k->min - 1))
+			TH_LOG("%s = %llu", k->name, k->min - 1);
+		EXPECT_EQ(-ERANGE, knob_write_u64(k->name, k->max + 1))
+			TH_LOG("%s = %llu", k->name, k->max + 1);
+		EXPECT_EQ(-EINVAL, knob_write(k->name, "abc"))
+			TH_LOG("%s = abc", k->name);
+		ASSERT_EQ(0, knob_read_u64(k->name, &after));
+		EXPECT_EQ(before, after)
+			TH_LOG("%s changed by a refused write", k->name);
+
+		other = before < k->max ? before + 1 : before - 1;
+		EXPECT_EQ(0, knob_write_u64(k->name, other))
+			TH_LOG("%s = %llu", k->name, other);
+		ASSERT_EQ(0, knob_read_u64(k->name, &after));
+		EXPECT_EQ(other, after) TH_LOG("%s", k->name);
+		EXPECT_EQ(0, knob_write_u64(k->name, before));
+	}
+}
+
+/*
+ * "source" lists the modes and takes only those it can run; "enabled"
+ * takes only 0 and 1.
+ */
+TEST_F(hp, source_and_enabled_validate)
+{
+	char line[128], sel[16], active[16], val[8];
+	char *p, *q;
+
+	/* "[auto] pebs abit" with the brackets dropped */
+	ASSERT_EQ(0, knob_read("source", line, sizeof(line)));
+	for (p = q = line; *p; p++)
+		if (*p != '[' && *p != ']')
+			*q++ = *p;
+	*q = '\0';
+	EXPECT_STREQ("auto pebs abit", line);
+
+	ASSERT_EQ(0, knob_read("active_source", active, sizeof(active)));
+	EXPECT_TRUE(!strcmp(active, "pebs") || !strcmp(active, "abit") ||
+		    !strcmp(active, "none"))
+		TH_LOG("active_source is \"%s\"", active);
+
+	EXPECT_EQ(-EINVAL, knob_write("source", "bogus"));
+	ASSERT_EQ(0, source_selected(sel, sizeof(sel)));
+	EXPECT_STREQ(self->source, sel);
+
+	/* Without PEBS (as under TCG), asking for it must change nothing. */
+	if (strcmp(active, "pebs")) {
+		EXPECT_EQ(-EOPNOTSUPP, knob_write("source", "pebs"));
+		ASSERT_EQ(0, source_selected(sel, sizeof(sel)));
+		EXPECT_STREQ(self->source, sel);
+	} else {
+		TH_LOG("PEBS is active: not checking its refusal");
+	}
+
+	/* Both "echo -n" and "echo" forms are taken. */
+	EXPECT_EQ(0, knob_write("source", "abit"));
+	ASSERT_EQ(0, source_selected(sel, sizeof(sel)));
+	EXPECT_STREQ("abit", sel);
+	EXPECT_EQ(0, knob_write("source", "auto\n"));
+	ASSERT_EQ(0, source_selected(sel, sizeof(sel)));
+	EXPECT_STREQ("auto", sel);
+
+	EXPECT_EQ(-EINVAL, knob_write("enabled", "2"));
+	ASSERT_EQ(0, knob_read("enabled", val, sizeof(val)));
+	EXPECT_STREQ("1", val);
+	EXPECT_EQ(0, knob_write("enabled", "0"));
+	ASSERT_EQ(0, knob_read("enabled", val, sizeof(val)));
+	EXPECT_STREQ("0", val);
+	EXPECT_EQ(0, knob_write("enabled", "1"));
+	ASSERT_EQ(0, knob_read("enabled", val, sizeof(val)));
+	EXPECT_STREQ("1", val);
+}
+
+#define INJECT_MAP_LEN	(16 * MiB)
+#define INJECT_N	64
+
+/*
+ * Samples injected inside an anonymous mapping of this process are filed
+ * into its ranges; one at an address in no VMA is counted as outside.
+ */
+TEST_F_TIMEOUT(hp, inject_reaches_ranges, WAIT_TEST_TIMEOUT)
+{
+	struct src_stats base, now = { 0 }, d = { 0 };
+	unsigned long addrs[INJECT_N];
+	unsigned long long count = 0;
+	double end = deadline();
+	pid_t pid = getpid();
+	bool filed = false;
+	int held, round;
+	char *map, *text;
+
+	REQUIRE_FILE(HP_INJECT);
+	REQUIRE_FILE(HP_RANGES);
+	map = map_anon(INJECT_MAP_LEN);
+	ASSERT_NE(NULL, map);
+	touch_pages(map, INJECT_MAP_LEN);
+
+	/*
+	 * Ranges follow VMAs when khyperplaced attaches the mm and at each
+	 * epoch, so a mapping made after the attach may count as outside
+	 * until the next epoch: inject again until one whole round is
+	 * attributed.
+	 */
+	for (round = 1; !filed && !expired(end); round++) {
+		ASSERT_EQ(0, src_stats_read("inject", &base));
+		ASSERT_EQ(0, inject_spread(pid, map, INJECT_MAP_LEN, INJECT_N,
+					   addrs));
+		if (!wait_inject_settled(&base, INJECT_N, &now, end))
+			break;
+		d = src_stats_sub(&now, &base);
+		filed = d.attributed >= INJECT_N;
+		if (!filed) {
+			TH_LOG("round %d: %s", round, src_stats_str(&d));
+			usleep(10 * POLL_US);
+		}
+	}
+	ASSERT_TRUE(filed) {
+		src_stats_read("inject", &now);
+		TH_LOG("never %d attributed in one round; now %s",
+		       INJECT_N, src_stats_str(&now));
+	}
+
+	text = read_all(HP_RANGES);
+	ASSERT_NE(NULL, text);
+	held = ranges_holding(text, pid, addrs, INJECT_N, &count);
+	free(text);
+	EXPECT_EQ(INJECT_N, held) {
+		text = read_all(HP_RANGES);
+		TH_LOG("pid %d, map %p-%p, ranges:\n%s", pid, map,
+		       map + INJECT_MAP_LEN, text ? text : "?");
+		free(text);
+	}
+	EXPECT_GT(count, 0ULL);
+
+	ASSERT_EQ(0, src_stats_read("inject", &base));
+	ASSERT_EQ(0, inject_one(pid, NO_VMA_ADDR, "load"));
+	ASSERT_TRUE(wait_inject_settled(&base, 1, &now, end));
+	d = src_stats_sub(&now, &base);
+	EXPECT_EQ(1ULL, d.outside) TH_LOG("%s", src_stats_str(&d));
+	EXPECT_EQ(0ULL, d.attributed);
+
+	munmap(map, INJECT_MAP_LEN);
+}
+
+/* Expect @err for @text and no sample injected. */
+static void check_refused(struct __test_metadata *_metadata,
+			  const char *text, int err)
+{
+	unsigned long long before, after;
+
+	ASSERT_EQ(0, stat_read("inject_received", &before));
+	EXPECT_EQ(err, write_str(HP_INJECT, text)) TH_LOG("input \"%s\"", text);
+	ASSERT_EQ(0, stat_read("inject_received", &after));
+	EXPECT_EQ(before, after) TH_LOG("input \"%s\" injected", text);
+}
+
+/*
+ * A write is parsed whole before anything is injected: a malformed line
+ * anywhere refuses all of it, and the pid must be a process with an mm.
+ */
+TEST_F_TIMEOUT(hp, inject_rejects_bad_input, WAIT_TEST_TIMEOUT)
+{
+	struct src_stats base, now, d;
+	pid_t pid = getpid();
+	char buf[256];
+
+	REQUIRE_FILE(HP_INJECT);
+	ASSERT_EQ(0, src_stats_read("inject", &base));
+
+	check_refused(_metadata, "1 2\n", -EINVAL);
+	check_refused(_metadata, "x 0x1000 load\n", -EINVAL);
+	snprintf(buf, sizeof(buf), "%d 0x1000 fetch\n", pid);
+	check_refused(_metadata, buf, -EINVAL);
+	snprintf(buf, sizeof(buf), "%d 0x1000 load\n%d zzz load\n", pid, pid);
+	check_refused(_metadata, buf, -EINVAL);
+	/* kthreadd: a process without an mm */
+	check_refused(_metadata, "2 0x1000 load\n", -EINVAL);
+	if (kill(999999, 0) && errno == ESRCH)
+		check_refused(_metadata, "999999 0x1000 load\n", -ESRCH);
+
+	/*
+	 * Well-formed input is taken, every type and a decimal address
+	 * included; and only it reaches the counters, even late.
+	 */
+	snprintf(buf, sizeof(buf),
+		 "%d 0x1000 load\n%d 4096 store\n%d 0x1000 any\n",
+		 pid, pid, pid);
+	EXPECT_EQ(0, write_str(HP_INJECT, buf));
+	ASSERT_TRUE(wait_inject_settled(&base, 3, &now, deadline()));
+	d = src_stats_sub(&now, &base);
+	EXPECT_EQ(3ULL, d.received) TH_LOG("%s", src_stats_str(&d));
+}
+
+#define ABIT_MAP_LEN	(32 * MiB)
+#define ABIT_HOT_LEN	(4 * MiB)
+#define ABIT_BUF_LEN	(16 * MiB)
+#define ABIT_MIN_SAMPLES 20U
+#define ABIT_MIN_SCANS	4
+
+/*
+ * The Accessed-bit sampler finds the part of a mapping that is in use.
+ *
+ * Touch all 32 MiB once, wait for the mapping to be in this process's
+ * ranges (the sampler checks random pages of the ranges), clear its
+ * Accessed bits with MADV_COLD, then keep touching only the first 4 MiB
+ * while tracing our abit samples.  The cold part should then give no
+ * sample, but pages HyperPlace migrates get new page-table entries, so
+ * a few are allowed: the hot part must dominate by far, per MiB and
+ * overall.
+ *
+ * The process also uses its stack, data and the buffer the trace is read
+ * into, so samples outside the mapping are fine as long as they are in
+ * one of its VMAs; nothing is unmapped until they have been checked.
+ */
+TEST_F_TIMEOUT(hp, abit_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
+{
+	unsigned long long scans0, scans = 0;
+	struct abit_tally t = { 0 };
+	static struct vmas vmas;
+	double end = deadline();
+	pid_t pid = getpid();
+	char filter[64];
+	char *map, *buf;
+
+	REQUIRE_EVENT("hyperplace_sample");
+	REQUIRE_FILE(HP_RANGES);
+	ASSERT_EQ(0, knob_write("source", "abit"));
+	ASSERT_TRUE(wait_active_source("abit", end));
+	/* Many short scans; each page of ours checked about once a scan. */
+	ASSERT_EQ(0, knob_write("abit_interval_ms", "20"));
+	ASSERT_EQ(0, knob_write("abit_pages", "16384"));
+
+	buf = map_anon(ABIT_BUF_LEN);
+	ASSERT_NE(NULL, buf);
+	map = map_anon(ABIT_MAP_LEN);
+	ASSERT_NE(NULL, map);
+	/* Page-sized Accessed bits: a huge page would blur hot and cold. */
+	madvise(map, ABIT_MAP_LEN, MADV_NOHUGEPAGE);
+	touch_pages(map, ABIT_MAP_LEN);
+	ASSERT_TRUE(wait_ranges_cover(pid, map, ABIT_MAP_LEN, buf,
+				      ABIT_BUF_LEN, end))
+		TH_LOG("map %p-%p never in the ranges of pid %d", map,
+		       map + ABIT_MAP_LEN, pid);
+	ASSERT_EQ(0, madvise(map, ABIT_MAP_LEN, MADV_COLD));
+
+	snprintf(filter, sizeof(filter), "pid == %d && source == %d",
+		 pid, HP_SRC_ABIT);
+	ASSERT_EQ(0, event_write("hyperplace_sample", "filter", filter));
+	ASSERT_EQ(0, trace_clear());
+	ASSERT_EQ(0, event_enable("hyperplace_sample", true));
+	ASSERT_EQ(0, stat_read("abit_scans", &scans0));
+
+	do {
+		ASSERT_EQ(0, flush_tlb_of(map, ABIT_MAP_LEN));
+		touch_pages(map, ABIT_HOT_LEN);
+		usleep(POLL_US);
+		if (stat_read("abit_scans", &scans) ||
+		    scans - scans0 < ABIT_MIN_SCANS)
+			continue;
+		ASSERT_EQ(0, tally_abit(&t, pid, buf, ABIT_BUF_LEN, map,
+					ABIT_MAP_LEN, ABIT_HOT_LEN, NULL));
+	} while (t.hot + t.cold < ABIT_MIN_SAMPLES && !expired(end));
+
+	ASSERT_EQ(0, event_enable("hyperplace_sample", false));
+	ASSERT_EQ(0, vmas_read(&vmas, buf, ABIT_BUF_LEN));
+	ASSERT_EQ(0, tally_abit(&t, pid, buf, ABIT_BUF_LEN, map, ABIT_MAP_LEN,
+				ABIT_HOT_LEN, &vmas));
+	TH_LOG("%llu scans: %u samples: %u hot, %u cold, %u elsewhere, "
+	       "%u outside, %u foreign; %u attributed", scans - scans0, t.n,
+	       t.hot, t.cold, t.elsewhere, t.outside, t.foreign,
+	       t.attributed);
+
+	ASSERT_GE(t.hot + t.cold, ABIT_MIN_SAMPLES);
+	EXPECT_EQ(0U, t.foreign) TH_LOG("filter \"%s\" let others through",
+				       filter);
+	EXPECT_EQ(0U, t.outside) TH_LOG("e.g. 0x%llx: in no VMA",
+				       t.first_bad);
+	EXPECT_GT(t.hot, 0U);
+	/* three quarters of the mapping's samples in its hot eighth */
+	EXPECT_GE(t.hot, 3 * t.cold);
+	/* hot per MiB at least 4x cold per MiB */
+	EXPECT_GE((unsigned long long)t.hot * (ABIT_MAP_LEN - ABIT_HOT_LEN),
+		  4ULL * t.cold * ABIT_HOT_LEN);
+
+	munmap(map, ABIT_MAP_LEN);
+	munmap(buf, ABIT_BUF_LEN);
+}
+
+#define TRACE_MAP_LEN	MiB
+#define TRACE_N		8U
+
+/*
+ * Injected samples show up as hyperplace_batch events of this process,
+ * and the Accessed-bit sampler's passes as hyperplace_abit_scan.
+ */
+TEST_F_TIMEOUT(hp, tracepoints_fire, WAIT_TEST_TIMEOUT)
+{
+	struct batch_tally t = { 0 };
+	double end = deadline();
+	pid_t pid = getpid();
+	char *map;
+
+	REQUIRE_FILE(HP_INJECT);
+	REQUIRE_EVENT("hyperplace_batch");
+	REQUIRE_EVENT("hyperplace_abit_scan");
+	ASSERT_EQ(0, knob_write("source", "abit"));
+	ASSERT_TRUE(wait_active_source("abit", end));
+
+	map = map_anon(TRACE_MAP_LEN);
+	ASSERT_NE(NULL, map);
+	touch_pages(map, TRACE_MAP_LEN);
+
+	ASSERT_EQ(0, trace_clear());
+	ASSERT_EQ(0, event_enable("hyperplace_batch", true));
+	ASSERT_EQ(0, event_enable("hyperplace_abit_scan", true));
+	ASSERT_EQ(0, inject_spread(pid, map, TRACE_MAP_LEN, TRACE_N, NULL));
+	ASSERT_EQ(0, inject_one(pid, NO_VMA_ADDR, "store"));
+
+	do {
+		usleep(POLL_US);
+		ASSERT_EQ(0, tally_batches(&t, pid));
+	} while ((t.samples < TRACE_N + 1 || !t.scans) && !expired(end));
+	event_enable("hyperplace_batch", false);
+	event_enable("hyperplace_abit_scan", false);
+	ASSERT_EQ(0, tally_batches(&t, pid));
+	TH_LOG("%u batches, %u samples, %u outside, %u foreign; %u scans",
+	       t.batches, t.samples, t.outside, t.foreign, t.scans);
+
+	EXPECT_EQ(TRACE_N + 1, t.samples);
+	EXPECT_GE(t.outside, 1U);
+	EXPECT_EQ(0U, t.foreign);
+	EXPECT_GE(t.scans, 1U);
+	EXPECT_EQ(0U, t.bad_scans);
+
+	munmap(map, TRACE_MAP_LEN);
+}
+
+#define COUNT_MAP_LEN	MiB
+#define COUNT_OWN	32
+#define COUNT_CHILD	16
+#define COUNT_N		(COUNT_OWN + COUNT_CHILD + 1ULL)
+
+/*
+ * Wait until at least @n injected samples more than in @base have been
+ * received and the totals balance: the channel is drained.
+ */
+static bool wait_inject_drained(const struct src_stats *base,
+				unsigned long long n, struct src_stats *now,
+				double end)
+{
+	do {
+		if (!src_stats_read("inject", now) &&
+		    now->received - base->received >= n &&
+		    src_stats_balanced(now))
+			return true;
+		usleep(POLL_US);
+	} while (!expired(end));
+	return false;
+}
+
+/*
+ * Once the channel is drained, each injected sample has been counted
+ * exactly once: dropped, attributed, outside, or exited.  A child that
+ * is killed right after its samples are injected exercises the exited
+ * path (or not, if khyperplaced was quicker; both must add up).
+ */
+TEST_F_TIMEOUT(hp, inject_counters_add_up, WAIT_TEST_TIMEOUT)
+{
+	struct src_stats base, now = { 0 }, d;
+	pid_t pid = getpid(), child;
+	int ret;
+	char *map;
+
+	REQUIRE_FILE(HP_INJECT);
+	map = map_anon(COUNT_MAP_LEN);
+	ASSERT_NE(NULL, map);
+	touch_pages(map, COUNT_MAP_LEN);
+	ASSERT_EQ(0, src_stats_read("inject", &base));
+
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	ret = inject_spread(child, map, COUNT_MAP_LEN, COUNT_CHILD, NULL);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, inject_spread(pid, map, COUNT_MAP_LEN, COUNT_OWN, NULL));
+	ASSERT_EQ(0, inject_one(pid, NO_VMA_ADDR, "any"));
+
+	EXPECT_TRUE(wait_inject_drained(&base, COUNT_N, &now, deadline()))
+		TH_LOG("never balanced: %s", src_stats_str(&now));
+	d = src_stats_sub(&now, &base);
+	TH_LOG("this test: %s", src_stats_str(&d));
+	EXPECT_EQ(COUNT_N, d.received);
+	EXPECT_GE(d.outside, 1ULL);
+
+	munmap(map, COUNT_MAP_LEN);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM hyperplace
+
+#if !defined(_TRACE_HYPERPLACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _TRACE_HYPERPLACE_H
+
+#include <linux/hyperplace.h>
+#include <linux/tracepoint.h>
+
+TRACE_DEFINE_ENUM(HP_SRC_PEBS);
+TRACE_DEFINE_ENUM(HP_SRC_ABIT);
+TRACE_DEFINE_ENUM(HP_SRC_INJECT);
+TRACE_DEFINE_ENUM(HP_ACCESS_LOAD);
+TRACE_DEFINE_ENUM(HP_ACCESS_STORE);
+TRACE_DEFINE_ENUM(HP_ACCESS_ANY);
+
+#define hp_show_source(s)						\
+	__print_symbolic(s, { HP_SRC_PEBS, "pebs" },			\
+			 { HP_SRC_ABIT, "abit" },			\
+			 { HP_SRC_INJECT, "inject" })
+
+/**
+ * hyperplace_pebs_drain - PEBS records of one counter handed over by perf
+ * @records: records of the counter in the drained buffer
+ * @samples: of those, samples written to the channel
+ * @zero_addr: records without a data address
+ * @kernel_addr: records with an address outside user space
+ * @bad_format: records in a format the decoder refuses
+ * @store: the counter counts stores (else loads)
+ */
+TRACE_EVENT(hyperplace_pebs_drain,
+	TP_PROTO(unsigned int records, unsigned int samples,
+		 unsigned int zero_addr, unsigned int kernel_addr,
+		 unsigned int bad_format, bool store),
+	TP_ARGS(records, samples, zero_addr, kernel_addr, bad_format, store),
+	TP_STRUCT__entry(
+		__field(unsigned int, records)
+		__field(unsigned int, samples)
+		__field(unsigned int, zero_addr)
+		__field(unsigned int, kernel_addr)
+		__field(unsigned int, bad_format)
+		__field(bool, store)
+	),
+	TP_fast_assign(
+		__entry->records = records;
+		__entry->samples = samples;
+		__entry->zero_addr = zero_addr;
+		__entry->kernel_addr = kernel_addr;
+		__entry->bad_format = bad_format;
+		__entry->store = store;
+	),
+	TP_printk("%s records=%u samples=%u zero_addr=%u kernel_addr=%u bad_format=%u",
+		  __entry->store ? "stores" : "loads", __entry->records,
+		  __entry->samples, __entry->zero_addr, __entry->kernel_addr,
+		  __entry->bad_format)
+);
+
+/**
+ * hyperplace_drop - samples lost before reaching a range set
+ * @source: an &enum hp_source
+ * @count: samples lost
+ * @reason: "channel full", "no mm" or "mm exited"
+ */
+TRACE_EVENT(hyperplace_drop,
+	TP_PROTO(u8 source, unsigned int count, const char *reason),
+	TP_ARGS(source, count, reason),
+	TP_STRUCT__entry(
+		__field(u8, source)
+		__field(unsigned int, count)
+		__string(reason, reason)
+	),
+	TP_fast_assign(
+		__entry->source = source;
+		__entry->count = count;
+		__assign_str(reason);
+	),
+	TP_printk("source=%s count=%u reason=%s",
+		  hp_show_source(__entry->source), __entry->count,
+		  __get_str(reason))
+);
+
+/**
+ * hyperplace_batch - a run of samples of one process filed into its ranges
+ * @source: an &enum hp_source
+ * @pid: the process (thread group id of the task it was attached for)
+ * @samples: samples in the run
+ * @attributed: of those, samples that fell in a range
+ */
+TRACE_EVENT(hyperplace_batch,
+	TP_PROTO(u8 source, pid_t pid, unsigned int samples,
+		 unsigned int attributed),
+	TP_ARGS(source, pid, samples, attributed),
+	TP_STRUCT__entry(
+		__field(u8, source)
+		__field(pid_t, pid)
+		__field(unsigned int, samples)
+		__field(unsigned int, attributed)
+	),
+	TP_fast_assign(
+		__entry->source = source;
+		__entry->pid = pid;
+		__entry->samples = samples;
+		__entry->attributed = attributed;
+	),
+	TP_printk("source=%s pid=%d samples=%u attributed=%u outside=%u",
+		  hp_show_source(__entry->source), __entry->pid,
+		  __entry->samples, __entry->attributed,
+		  __entry->samples - __entry->attributed)
+);
+
+/**
+ * hyperplace_sample - one sample filed into a process's ranges
+ * @source: an &enum hp_source
+ * @pid: the process
+ * @addr: sampled address
+ * @access: an &enum hp_access
+ * @weight: latency of a PEBS load, else 1
+ * @attributed: whether a range covered @addr
+ */
+TRACE_EVENT(hyperplace_sample,
+	TP_PROTO(u8 source, pid_t pid, u64 addr, u8 access, u32 weight,
+		 bool attributed),
+	TP_ARGS(source, pid, addr, access, weight, attributed),
+	TP_STRUCT__entry(
+		__field(u8, source)
+		__field(pid_t, pid)
+		__field(u64, addr)
+		__field(u8, access)
+		__field(u32, weight)
+		__field(bool, attributed)
+	),
+	TP_fast_assign(
+		__entry->source = source;
+		__entry->pid = pid;
+		__entry->addr = addr;
+		__entry->access = access;
+		__entry->weight = weight;
+		__entry->attributed = attributed;
+	),
+	TP_printk("source=%s pid=%d addr=0x%llx access=%s weight=%u attributed=%d",
+		  hp_show_source(__entry->source), __entry->pid, __entry->addr,
+		  __print_symbolic(__entry->access, { HP_ACCESS_LOAD, "load" },
+				   { HP_ACCESS_STORE, "store" },
+				   { HP_ACCESS_ANY, "any" }),
+		  __entry->weight, __entry->attributed)
+);
+
+/**
+ * hyperplace_source_state - a sample source started or stopped
+ * @source: an &enum hp_source
+ * @running: whether it runs now
+ * @err: why it does not run (0 if stopped on request)
+ */
+TRACE_EVENT(hyperplace_source_state,
+	TP_PROTO(u8 source, bool running, int err),
+	TP_ARGS(source, running, err),
+	TP_STRUCT__entry(
+		__field(u8, source)
+		__field(bool, running)
+		__field(int, err)
+	),
+	TP_fast_assign(
+		__entry->source = source;
+		__entry->running = running;
+		__entry->err = err;
+	),
+	TP_printk("source=%s %s err=%d", hp_show_source(__entry->source),
+		  __entry->running ? "running" : "stopped", __entry->err)
+);
+
+/**
+ * hyperplace_abit_scan - one pass of the Accessed-bit sampler
+ * @mms: processes scanned
+ * @checked: pages whose Accessed bit was tested and cleared
+ * @young: of those, pages found accessed (one sample each)
+ * @ns: time the pass took
+ */
+TRACE_EVENT(hyperplace_abit_scan,
+	TP_PROTO(unsigned int mms, unsigned int checked, unsigned int young,
+		 u64 ns),
+	TP_ARGS(mms, checked, young, ns),
+	TP_STRUCT__entry(
+		__field(unsigned int, mms)
+		__field(unsigned int, checked)
+		__field(unsigned int, young)
+		__field(u64, ns)
+	),
+	TP_fast_assign(
+		__entry->mms = mms;
+		__entry->checked = checked;
+		__entry->young = young;
+		__entry->ns = ns;
+	),
+	TP_printk("mms=%u checked=%u young=%u ns=%llu", __entry->mms,
+		  __entry->checked, __entry->young, __entry->ns)
+);
+
+#endif /* _TRACE_HYPERPLACE_H */
+
+#include <trace/define_trace.h>

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * HyperPlace core: per-mm state, the khyperplaced thread that files
+ * samples from the channel into each mm's ranges and ends epochs, and
+ * the choice of sample source.
+ */
+#define pr_fmt(fmt) "hyperplace: " fmt
+
+#include <linux/freezer.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mm_types.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#include "internal.h"
+
+#include <trace/events/hyperplace.h>
+
+/* How often khyperplaced empties the channel. */
+#define HP_DRAIN_MS	20
+
+/* Serializes knob changes and starting or stopping the sources. */
+DEFINE_MUTEX(hp_config_lock);
+struct hp_config hp_config = {
+	.enabled = true,
+	.mode = HP_MODE_AUTO,
+	.pebs = {
+		.load_period = HP_PEBS_LOAD_PERIOD_DEF,
+		.store_period = HP_PEBS_STORE_PERIOD_DEF,
+		.ldlat = HP_PEBS_LDLAT_DEF,
+	},
+	.abit_interval_ms = HP_ABIT_INTERVAL_DEF,
+	.abit_pages = HP_ABIT_PAGES_DEF,
+	.epoch_ms = HP_EPOCH_DEF,
+};
+
+const char *const hp_mode_names[HP_NR_MODES] = {
+	[HP_MODE_AUTO] = "auto",
+	[HP_MODE_PEBS] = "pebs",
+	[HP_MODE_ABIT] = "abit",
+};
+
+const char *const hp_source_names[HP_NR_SOURCES] = {
+	[HP_SRC_PEBS] = "pebs",
+	[HP_SRC_ABIT] = "abit",
+	[HP_SRC_INJECT] = "inject",
+};
+
+/* Managed mms; an hp_mm on this list has a live mm_struct. */
+DEFINE_MUTEX(hp_mms_lock);
+LIST_HEAD(hp_mms);
+static unsigned int hp_mms_count;
+
+/* What became of the samples of the system channel. */
+static struct hp_sink_stats hp_sink_stats;
+
+static struct hp_channel *hp_channel;	/* NULL if init failed */
+static struct task_struct *hp_thread;
+static DECLARE_WAIT_QUEUE_HEAD(hp_wait);
+static bool hp_kicked;
+/* Which sources run; written under hp_config_lock. */
+static bool hp_pebs_on, hp_abit_on;
+
+void hyperplace_mm_init(struct mm_struct *mm)
+{
+	mm->hyperplace = NULL;
+}
+
+/*
+ * Called from __mmput().  The state is attached only by holders of an
+ * mm_users reference, so nothing attaches it concurrently.
+ */
+void hyperplace_mm_exit(struct mm_struct *mm)
+{
+	struct hp_mm *hpm = READ_ONCE(mm->hyperplace);
+
+	if (!hpm)
+		return;
+	mutex_lock(&hp_mms_lock);
+	list_del(&hpm->node);
+	hp_mms_count--;
+	WRITE_ONCE(mm->hyperplace, NULL);
+	mutex_unlock(&hp_mms_lock);
+	hp_space_destroy(hpm->space);
+	kfree(hpm);
+}
+
+/* Memory HyperPlace places: private anonymous memory, for now. */
+static bool hp_vma_managed(struct vm_area_struct *vma)
+{
+	return vma_is_anonymous(vma) &&
+	       !(vma->vm_flags & (VM_SPECIAL | VM_HUGETLB));
+}
+
+#define HP_STALE_MAX	32
+
+/*
+ * Add the parts of [@start, @end) not covered by managed VMAs to @stale.
+ * Return: the new number of intervals in @stale.
+ */
+static unsigned int hp_find_stale(struct mm_struct *mm, unsigned long start,
+				  unsigned long end, unsigned long (*stale)[2],
+				  unsigned int n)
+{
+	unsigned long cur = start;
+
+	while (cur < end && n < HP_STALE_MAX) {
+		struct vm_area_struct *vma = find_vma(mm, cur);
+		unsigned long stop;
+
+		if (!vma || vma->vm_start >= end) {
+			stale[n][0] = cur;
+			stale[n++][1] = end;
+			break;
+		}
+		if (vma->vm_start > cur) {
+			stale[n][0] = cur;
+			stale[n++][1] = vma->vm_start;
+			cur = vma->vm_start;
+			continue;
+		}
+		stop = min(vma->vm_end, end);
+		if (!hp_vma_managed(vma)) {
+			stale[n][0] = cur;
+			stale[n++][1] = stop;
+		}
+		cur = stop;
+	}
+	return n;
+}
+
+/*
+ * Make the ranges of @hpm cover its managed VMAs and nothing else.
+ * Caller holds mmap_lock for reading.
+ */
+static void hp_mm_sync_locked(struct hp_mm *hpm)
+{
+	unsigned long stale[HP_STALE_MAX][2];
+	struct mm_struct *mm = hpm->mm;
+	struct vm_area_struct *vma;
+	struct hp_range *r;
+	unsigned int n = 0, i;
+
+	VMA_ITERATOR(vmi, mm, 0);
+
+	mutex_lock(&hpm->lock);
+	for (r = hp_space_first(hpm->space); r && n < HP_STALE_MAX;
+	     r = hp_range_next(r))
+		n = hp_find_stale(mm, r->start, r->end, stale, n);
+	for (i = 0; i < n; i++)
+		hp_space_unmap(hpm->space, stale[i][0], stale[i][1]);
+	for_each_vma(vmi, vma)
+		if (hp_vma_managed(vma))
+			hp_space_map(hpm->space, vma->vm_start, vma->vm_end);
+	mutex_unlock(&hpm->lock);
+}
+
+/* Resync if the mmap lock is free; skipped ones are done next epoch. */
+static void hp_mm_sync(struct hp_mm *hpm)
+{
+	if (!mmap_read_trylock(hpm->mm))
+		return;
+	hp_mm_sync_locked(hpm);
+	mmap_read_unlock(hpm->mm);
+}
+
+/**
+ * hp_mm_attach() - the HyperPlace state of @mm, created if needed
+ * @mm: an mm whose mm_users reference the caller holds
+ * @pid: the process it was found in, for reports (0 if unknown)
+ *
+ * Return: the state, or an ERR_PTR().
+ */
+struct hp_mm *hp_mm_attach(struct mm_struct *mm, pid_t pid)
+{
+	struct hp_mm *hpm = READ_ONCE(mm->hyperplace);
+
+	if (hpm)
+		return hpm;
+	hpm = kzalloc(sizeof(*hpm), GFP_KERNEL);
+	if (!hpm)
+		return ERR_PTR(-ENOMEM);
+	hpm->space = hp_space_create(NULL);
+	if (IS_ERR(hpm->space)) {
+		long err = PTR_ERR(hpm->space);
+
+		kfree(hpm);
+		return ERR_PTR(err);
+	}
+	hpm->mm = mm;
+	hpm->pid = pid;
+	mutex_init(&hpm->lock);
+	/* Never wait for mmap_lock here: the channel's drain is waiting. */
+	hp_mm_sync(hpm);
+
+	mutex_lock(&hp_mms_lock);
+	if (mm->hyperplace) {
+		/* Attached by someone else meanwhile. */
+		mutex_unlock(&hp_mms_lock);
+		hp_space_destroy(hpm->space);
+		kfree(hpm);
+		return mm->hyperplace;
+	}
+	list_add_tail(&hpm->node, &hp_mms);
+	hp_mms_count++;
+	WRITE_ONCE(mm->hyperplace, hpm);
+	mutex_unlock(&hp_mms_lock);
+	return hpm;
+}
+
+/* A process of @mm, for reports. */
+static pid_t hp_mm_pid(struct mm_struct *mm)
+{
+	pid_t pid = 0;
+#ifdef CONFIG_MEMCG
+	struct task_struct *owner;
+
+	rcu_read_lock();
+	owner = rcu_dereference(mm->owner);
+	if (owner)
+		pid = owner->tgid;
+	rcu_read_unlock();
+#endif
+	return pid;
+}
+
+/**
+ * hp_file_samples() - channel sink: file samples into their mm's ranges
+ * @arg: the &struct hp_sink_stats to count in
+ * @mm: the mm the samples were tagged with (mm_count held)
+ * @s: samples of one source
+ * @n: how many
+ *
+ * Samples of an mm that has exited are counted and discarded.
+ */
+void hp_file_samples(void *arg, struct mm_struct *mm,
+		     const struct hp_sample *s, unsigned int n)
+{
+	enum hp_source src = s[0].source;
+	struct hp_sink_stats *ss = arg;
+	unsigned int i, attributed = 0;
+	struct hp_mm *hpm;
+
+	if (src >= HP_NR_SOURCES)
+		return;
+	if (!mmget_not_zero(mm)) {
+		atomic64_add(n, &ss->exited[src]);
+		trace_hyperplace_drop(src, n, "mm exited");
+		return;
+	}
+	hpm = READ_ONCE(mm->hyperplace);
+	if (!hpm)
+		hpm = hp_mm_attach(mm, hp_mm_pid(mm));
+	if (IS_ERR(hpm)) {
+		atomic64_add(n, &ss->outside[src]);
+		goto out;
+	}
+	mutex_lock(&hpm->lock);
+	for (i = 0; i < n; i++) {
+		bool in = hp_space_record(hpm->space, s[i].addr, 1);
+
+		attributed += in;
+		trace_hyperplace_sample(src, hpm->pid, s[i].addr, s[i].access,
+					s[i].weight, in);
+	}
+	hpm->samples[src] += attributed;
+	mutex_unlock(&hpm->lock);
+	atomic64_add(attributed, &ss->attributed[src]);
+	atomic64_add(n - attributed, &ss->outside[src]);
+	trace_hyperplace_batch(src, hpm->pid, n, attributed);
+out:
+	mmput(mm);
+}
+
+/**
+ * hp_mms_get() - take an mm_users reference on every managed mm
+ * @nr: set to the number of mms returned
+ *
+ * Return: an array to give back to hp_mms_put(), or NULL if there is
+ * none or no memory.
+ */
+struct mm_struct **hp_mms_get(unsigned int *nr)
+{
+	struct mm_struct **mms;
+	struct hp_mm *hpm;
+
+	*nr = 0;
+	mutex_lock(&hp_mms_lock);
+	mms = hp_mms_count ? kmalloc_array(hp_mms_count, sizeof(*mms),
+					   GFP_KERNEL) : NULL;
+	if (mms)
+		list_for_each_entry(hpm, &hp_mms, node)
+			if (mmget_not_zero(hpm->mm))
+				mms[(*nr)++] = hpm->mm;
+	mutex_unlock(&hp_mms_lock);
+	return mms;
+}
+
+/**
+ * hp_mms_put() - drop the references of hp_mms_get()
+ * @mms: the array, or NULL
+ * @nr: its length
+ */
+void hp_mms_put(struct mm_struct **mms, unsigned int nr)
+{
+	while (nr--)
+		mmput(mms[nr]);
+	kfree(mms);
+}
+
+/**
+ * hp_nr_mms() - number of managed mms
+ *
+ * Return: the number.
+ */
+unsigned int hp_nr_mms(void)
+{
+	return READ_ONCE(hp_mms_count);
+}
+
+/* End the epoch of every managed mm, after following its VMAs. */
+static void hp_epoch_all(void)
+{
+	struct mm_struct **mms;
+	unsigned int nr, i;
+
+	mms = hp_mms_get(&nr);
+	for (i = 0; i < nr; i++) {
+		struct hp_mm *hpm = mms[i]->hyperplace;
+
+		hp_mm_sync(hpm);
+		mutex_lock(&hpm->lock);
+		hp_space_epoch(hpm->space);
+		mutex_unlock(&hpm->lock);
+	}
+	hp_mms_put(mms, nr);
+}
+
+/**
+ * hp_source_counts() - the counters of one source
+ * @src: the source
+ * @received: samples the source offered to the channel
+ * @dropped: of those, samples the channel lost
+ * @st: what became of the others
+ */
+void hp_source_counts(enum hp_source src, u64 *received, u64 *dropped,
+		      struct hp_source_stats *st)
+{
+	*received = 0;
+	*dropped = 0;
+	if (hp_channel)
+		hp_channel_counts(hp_channel, src, received, dropped);
+	hp_sink_stats_read(&hp_sink_stats, src, st);
+}
+
+/**
+ * hp_sink_stats_read() - the counts of one source
+ * @ss: counts kept by hp_file_samples()
+ * @src: the source
+ * @st: filled with the counts
+ */
+void hp_sink_stats_read(struct hp_sink_stats *ss, enum hp_source src,
+			struct hp_source_stats *st)
+{
+	st->attributed = atomic64_read(&ss->attributed[src]);
+	st->outside = atomic64_read(&ss->outside[src]);
+	st->exited = atomic64_read(&ss->exited[src]);
+}
+
+/**
+ * hp_active_source() - the source that feeds HyperPlace now
+ * @running: set to whether any source runs
+ *
+ * Return: HP_SRC_PEBS or HP_SRC_ABIT (meaningful only if @running).
+ */
+enum hp_source hp_active_source(bool *running)
+{
+	*running = READ_ONCE(hp_pebs_on) || READ_ONCE(hp_abit_on);
+	return READ_ONCE(hp_pebs_on) ? HP_SRC_PEBS : HP_SRC_ABIT;
+}
+
+/**
+ * hp_kick() - make khyperplaced look at its work now
+ */
+void hp_kick(void)
+{
+	WRITE_ONCE(hp_kicked, true);
+	wake_up_interruptible(&hp_wait);
+}
+
+/**
+ * hp_drain() - file the samples waiting in the channel now
+ *
+ * For producers in khyperplaced itself that write more than a ring holds.
+ */
+void hp_drain(void)
+{
+	if (hp_channel)
+		hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
+}
+
+static int hp_config_check(const struct hp_config *c)
+{
+	if (c->mode >= HP_NR_MODES)
+		return -EINVAL;
+	if (c->pebs.load_period < HP_PEBS_PERIOD_MIN ||
+	    c->pebs.load_period > HP_PEBS_PERIOD_MAX ||
+	    c->pebs.store_period < HP_PEBS_PERIOD_MIN ||
+	    c->pebs.store_period > HP_PEBS_PERIOD_MAX ||
+	    c->pebs.ldlat < HP_PEBS_LDLAT_MIN ||
+	    c->pebs.ldlat > HP_PEBS_LDLAT_MAX ||
+	    c->abit_interval_ms < HP_ABIT_INTERVAL_MIN ||
+	    c->abit_interval_ms > HP_ABIT_INTERVAL_MAX ||
+	    c->abit_pages < HP_ABIT_PAGES_MIN ||
+	    c->abit_pages > HP_ABIT_PAGES_MAX ||
+	    c->epoch_ms < HP_EPOCH_MIN || c->epoch_ms > HP_EPOCH_MAX)
+		return -ERANGE;
+	if (c->mode == HP_MODE_PEBS && !hp_pebs_supported())
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static void hp_set_source(bool pebs, bool abit, int err)
+{
+	if (pebs != hp_pebs_on)
+		trace_hyperplace_source_state(HP_SRC_PEBS, pebs, err);
+	if (abit != hp_abit_on)
+		trace_hyperplace_source_state(HP_SRC_ABIT, abit, 0);
+	WRITE_ONCE(hp_pebs_on, pebs);
+	WRITE_ONCE(hp_abit_on, abit);
+}
+
+/**
+ * hp_config_apply() - validate and apply new knob values
+ * @new: the complete new configuration
+ *
+ * Caller holds hp_config_lock.  Starts, restarts or stops the sources.
+ * In auto mode a PEBS source that fails to start leaves the Accessed-bit
+ * sampler running.
+ *
+ * Return: 0; -ERANGE or -EINVAL for a bad value, -EOPNOTSUPP for PEBS
+ * on a CPU without it, or the error of starting PEBS; on error the knobs
+ * are unchanged (and PEBS runs with the old values, unless restarting it
+ * failed too: then no source runs until the next successful write).
+ */
+int hp_config_apply(const struct hp_config *new)
+{
+	bool want_pebs, pebs_changed;
+	int ret = hp_config_check(new);
+
+	lockdep_assert_held(&hp_config_lock);
+	if (ret)
+		return ret;
+	/* hp_pebs_start() says once why PEBS is unavailable, if it is. */
+	want_pebs = new->enabled && new->mode != HP_MODE_ABIT;
+	pebs_changed = memcmp(&new->pebs, &hp_config.pebs, sizeof(new->pebs));
+	if (want_pebs && (!hp_pebs_on || pebs_changed)) {
+		ret = hp_pebs_start(&new->pebs);
+		if (ret && new->mode == HP_MODE_PEBS) {
+			if (hp_pebs_on && hp_pebs_start(&hp_config.pebs))
+				hp_set_source(false, false, ret);
+			return ret;
+		}
+		if (ret)
+			want_pebs = false;
+	}
+	if (!want_pebs && hp_pebs_on)
+		hp_pebs_stop();
+	hp_set_source(want_pebs, new->enabled && !want_pebs, ret);
+	hp_config = *new;
+	hp_kick();
+	return 0;
+}
+
+static int hp_thread_fn(void *unused)
+{
+	unsigned long next_abit = jiffies, next_epoch = jiffies;
+
+	set_freezable();
+	while (!kthread_should_stop()) {
+		struct hp_config cfg;
+
+		mutex_lock(&hp_config_lock);
+		cfg = hp_config;
+		mutex_unlock(&hp_config_lock);
+
+		hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
+		if (READ_ONCE(hp_abit_on) && time_after_eq(jiffies, next_abit)) {
+			hp_abit_discover();
+			hp_abit_scan(cfg.abit_pages);
+			hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
+			next_abit = jiffies +
+				    msecs_to_jiffies(cfg.abit_interval_ms);
+		}
+		if (cfg.enabled && time_after_eq(jiffies, next_epoch)) {
+			hp_epoch_all();
+			next_epoch = jiffies + msecs_to_jiffies(cfg.epoch_ms);
+		}
+		wait_event_freezable_timeout(hp_wait,
+					     kthread_should_stop() ||
+					     READ_ONCE(hp_kicked),
+					     msecs_to_jiffies(HP_DRAIN_MS));
+		WRITE_ONCE(hp_kicked, false);
+	}
+	return 0;
+}
+
+static int __init hp_init(void)
+{
+	struct hp_config cfg;
+	int ret;
+
+	struct hp_channel *ch;
+
+	ch = hp_channel_create(HP_CHANNEL_ENTRIES);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	hp_channel = ch;
+	hp_channel_set_system(ch);
+	hp_thread = kthread_run(hp_thread_fn, NULL, "khyperplaced");
+	if (IS_ERR(hp_thread)) {
+		pr_err("cannot start khyperplaced: %ld\n", PTR_ERR(hp_thread));
+		hp_channel_set_system(NULL);
+		hp_channel = NULL;
+		hp_channel_destroy(ch);
+		return PTR_ERR(hp_thread);
+	}
+	mutex_lock(&hp_config_lock);
+	cfg = hp_config;
+	ret = hp_config_apply(&cfg);
+	mutex_unlock(&hp_config_lock);
+	if (ret)
+		pr_err("cannot start sampling: %d\n", ret);
+	ret = hp_sysfs_init();
+	if (ret)
+		pr_err("cannot create /sys/kernel/mm/hyperplace: %d\n", ret);
+	pr_info("sampling with the %s source\n",
+		hp_pebs_on ? "PEBS" : "Accessed-bit");
+	return 0;
+}
+late_initcall(hp_init);

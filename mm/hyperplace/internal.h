@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * HyperPlace internals shared by the files of mm/hyperplace/.
+ */
+#ifndef __MM_HYPERPLACE_INTERNAL_H
+#define __MM_HYPERPLACE_INTERNAL_H
+
+#include <linux/hyperplace.h>
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+#include "range.h"
+
+/**
+ * struct hp_mm - HyperPlace state of one mm (mm->hyperplace)
+ * @mm: the mm; valid while @node is on the list of managed mms
+ * @space: its ranges, serialized by @lock
+ * @lock: serializes @space
+ * @node: link in the list of managed mms
+ * @pid: thread group id of the task it was first seen in (for reports)
+ * @samples: samples filed into @space, per source
+ *
+ * Attached by the HyperPlace thread while it holds an mm_users
+ * reference; freed by hyperplace_mm_exit().
+ */
+struct hp_mm {
+	struct mm_struct *mm;
+	struct hp_space *space;
+	struct mutex lock;		/* protects @space */
+	struct list_head node;
+	pid_t pid;
+	u64 samples[HP_NR_SOURCES];
+};
+
+/**
+ * struct hp_source_stats - what became of the samples of one source
+ * @attributed: filed into a range
+ * @outside: no range covered the address (or the mm's state could not
+ *	be allocated)
+ * @exited: the mm had exited by the time the samples were filed
+ */
+struct hp_source_stats {
+	u64 attributed;
+	u64 outside;
+	u64 exited;
+};
+
+/**
+ * struct hp_sink_stats - what hp_file_samples() did with the samples of
+ *	one channel, per source
+ * @attributed: see &struct hp_source_stats
+ * @outside: see &struct hp_source_stats
+ * @exited: see &struct hp_source_stats
+ */
+struct hp_sink_stats {
+	atomic64_t attributed[HP_NR_SOURCES];
+	atomic64_t outside[HP_NR_SOURCES];
+	atomic64_t exited[HP_NR_SOURCES];
+};
+
+/**
+ * enum hp_source_mode - which source the administrator asked for
+ * @HP_MODE_AUTO: PEBS if the CPU has it, else the Accessed-bit sampler
+ * @HP_MODE_PEBS: PEBS only
+ * @HP_MODE_ABIT: the Accessed-bit sampler only
+ * @HP_NR_MODES: number of modes
+ */
+enum hp_source_mode {
+	HP_MODE_AUTO,
+	HP_MODE_PEBS,
+	HP_MODE_ABIT,
+	HP_NR_MODES,
+};
+
+/**
+ * struct hp_config - the knobs of /sys/kernel/mm/hyperplace/
+ * @enabled: sampling and classification run
+ * @mode: the requested source
+ * @pebs: events of the PEBS source
+ * @abit_interval_ms: period of the Accessed-bit sampler
+ * @abit_pages: pages the Accessed-bit sampler checks per period, over all
+ *	processes (its CPU budget)
+ * @epoch_ms: period of the classifier's epochs
+ */
+struct hp_config {
+	bool enabled;
+	enum hp_source_mode mode;
+	struct hp_pebs_config pebs;
+	unsigned int abit_interval_ms;
+	unsigned int abit_pages;
+	unsigned int epoch_ms;
+};
+
+#define HP_ABIT_INTERVAL_DEF	200
+#define HP_ABIT_INTERVAL_MIN	10
+#define HP_ABIT_INTERVAL_MAX	60000
+#define HP_ABIT_PAGES_DEF	512
+#define HP_ABIT_PAGES_MIN	1
+#define HP_ABIT_PAGES_MAX	65536
+#define HP_EPOCH_DEF		1000
+#define HP_EPOCH_MIN		10
+#define HP_EPOCH_MAX		600000
+#define HP_CHANNEL_ENTRIES	2048
+
+/* channel.c */
+struct hp_channel *hp_channel_set_system(struct hp_channel *ch);
+
+/* core.c */
+extern struct mutex hp_config_lock;
+extern struct hp_config hp_config;
+extern const char *const hp_mode_names[HP_NR_MODES];
+extern const char *const hp_source_names[HP_NR_SOURCES];
+int hp_config_apply(const struct hp_config *new);
+enum hp_source hp_active_source(bool *running);
+void hp_source_counts(enum hp_source src, u64 *received, u64 *dropped,
+		      struct hp_source_stats *st);
+unsigned int hp_nr_mms(void);
+struct hp_mm *hp_mm_attach(struct mm_struct *mm, pid_t pid);
+void hp_sink_stats_read(struct hp_sink_stats *ss, enum hp_source src,
+			struct hp_source_stats *st);
+void hp_file_samples(void *arg, struct mm_struct *mm,
+		     const struct hp_sample *s, unsigned int n);
+struct mm_struct **hp_mms_get(unsigned int *nr);
+void hp_mms_put(struct mm_struct **mms, unsigned int nr);
+void hp_kick(void);
+void hp_drain(void);
+extern struct mutex hp_mms_lock;
+extern struct list_head hp_mms;
+
+/* abit.c */
+/**
+ * struct hp_abit_stats - work of the Accessed-bit sampler
+ * @scans: passes done
+ * @checked: pages tested
+ * @young: pages found accessed
+ * @ns: time spent in passes
+ * @busy: processes skipped in a pass because their mmap lock was taken
+ */
+struct hp_abit_stats {
+	u64 scans;
+	u64 checked;
+	u64 young;
+	u64 ns;
+	u64 busy;
+};
+
+extern struct hp_abit_stats hp_abit_stats;
+void hp_abit_discover(void);
+void hp_abit_scan(unsigned int budget);
+
+/* sysfs.c */
+int hp_sysfs_init(void);
+
+#endif /* __MM_HYPERPLACE_INTERNAL_H */

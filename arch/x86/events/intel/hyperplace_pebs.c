@@ -14,6 +14,8 @@
 #include <linux/mutex.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
+#include <asm/cpu_device_id.h>
+#include <asm/intel-family.h>
 #include <asm/pebs_consumer.h>
 #include <asm/perf_event.h>
 
@@ -278,6 +280,18 @@ void hp_pebs_decoder_counts(struct hp_pebs_decoder_counts *c)
 	}
 }
 
+/* Atom cores with adaptive PEBS number their memory events differently. */
+static const struct x86_cpu_id hp_pebs_atom_cpus[] = {
+	X86_MATCH_VFM(INTEL_ATOM_TREMONT_D, NULL),
+	X86_MATCH_VFM(INTEL_ATOM_TREMONT, NULL),
+	X86_MATCH_VFM(INTEL_ATOM_TREMONT_L, NULL),
+	X86_MATCH_VFM(INTEL_ATOM_GRACEMONT, NULL),
+	X86_MATCH_VFM(INTEL_ATOM_CRESTMONT_X, NULL),
+	X86_MATCH_VFM(INTEL_ATOM_CRESTMONT, NULL),
+	X86_MATCH_VFM(INTEL_ATOM_DARKMONT_X, NULL),
+	{}
+};
+
 /* Why this CPU cannot feed HyperPlace, or NULL if it can. */
 static const char *hp_pebs_missing(void)
 {
@@ -290,6 +304,8 @@ static const char *hp_pebs_missing(void)
 		return "no adaptive PEBS (format 4 with baseline)";
 	if (is_hybrid())
 		return "hybrid PMU not supported";
+	if (x86_match_cpu(hp_pebs_atom_cpus))
+		return "Atom core events not supported";
 	/* Sapphire Rapids and later pair load latency with event 0x8203. */
 	if (x86_pmu.flags & PMU_FL_MEM_LOADS_AUX)
 		return "load latency needs an auxiliary event (not supported)";

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1183,6 +1184,66 @@ TEST_F_TIMEOUT(hp, inject_counters_add_up, WAIT_TEST_TIMEOUT)
 	EXPECT_GE(d.outside, 1ULL);
 
 	munmap(map, COUNT_MAP_LEN);
+}
+
+#define HOTPLUG_CPU	"/sys/devices/system/cpu/cpu1/online"
+#define HOTPLUG_ROUNDS	5
+#define HOTPLUG_MAP_LEN	(4 * MiB)
+#define HOTPLUG_N	64U
+
+static int run_on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * Samples written on a CPU that then goes offline are still filed: the
+ * rings of every possible CPU are drained, online or not.  Whether a
+ * round's samples were drained before or after the CPU went down is up
+ * to khyperplaced; either way none may be lost.
+ */
+TEST_F_TIMEOUT(hp, cpu_offline_keeps_samples, WAIT_TEST_TIMEOUT)
+{
+	struct src_stats base, now = { 0 }, d;
+	pid_t pid = getpid();
+	unsigned int round;
+	char *map, *buf;
+
+	REQUIRE_FILE(HP_INJECT);
+	if (access(HOTPLUG_CPU, W_OK))
+		SKIP(return, "CPU 1 cannot be taken offline here");
+	map = map_anon(HOTPLUG_MAP_LEN);
+	ASSERT_NE(NULL, map);
+	touch_pages(map, HOTPLUG_MAP_LEN);
+	buf = malloc(ABIT_BUF_LEN);
+	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(wait_ranges_cover(pid, map, HOTPLUG_MAP_LEN, buf,
+				      ABIT_BUF_LEN, deadline()));
+	free(buf);
+	ASSERT_EQ(0, src_stats_read("inject", &base));
+
+	for (round = 0; round < HOTPLUG_ROUNDS; round++) {
+		ASSERT_EQ(0, run_on_cpu(1));
+		ASSERT_EQ(0, inject_spread(pid, map, HOTPLUG_MAP_LEN,
+					   HOTPLUG_N, NULL));
+		ASSERT_EQ(0, run_on_cpu(0));
+		ASSERT_EQ(0, write_str(HOTPLUG_CPU, "0"));
+		ASSERT_EQ(0, write_str(HOTPLUG_CPU, "1"));
+	}
+	EXPECT_TRUE(wait_inject_settled(&base, HOTPLUG_ROUNDS * HOTPLUG_N,
+					&now, deadline()))
+		TH_LOG("not all filed: %s", src_stats_str(&now));
+	d = src_stats_sub(&now, &base);
+	EXPECT_EQ(HOTPLUG_ROUNDS * HOTPLUG_N, d.received);
+	EXPECT_EQ(HOTPLUG_ROUNDS * HOTPLUG_N, d.attributed);
+	EXPECT_EQ(0ULL, d.dropped);
+
+	write_str(HOTPLUG_CPU, "1");
+	munmap(map, HOTPLUG_MAP_LEN);
 }
 
 TEST_HARNESS_MAIN

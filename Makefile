@@ -7,7 +7,7 @@ S := scripts
 VARIANT ?= guest
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
-	bench-sim clean distclean help
+	bench-sim bench-sampling clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
 
@@ -47,6 +47,12 @@ run: all ## the main job: boot the two-tier guest and show its tiers and HyperPl
 
 bench-sim: linux-src ## trace-replay simulator: every policy on every workload (TSV + PNG)
 	@$(MAKE) -s -C tools/hyperplace OUT=$(CURDIR)/build/sim KSRC=$(CURDIR)/build/linux bench-sim
+
+bench-sampling: all ## in the guest: PEBS consumer ns/record, Accessed-bit sampler CPU (TSV)
+	@mkdir -p build/bench
+	@$(S)/vm.py --variant $(VARIANT) --mode cmd --timeout 900 \
+	   --cmd /hp/bench-sampling.sh > build/bench/sampling.tsv
+	@$(S)/bench-sampling-host.sh build/bench/sampling.tsv
 
 clean: ## remove build products, keep sources, downloads and ccache
 	rm -rf build/obj build/initramfs build/check build/vm build/unit build/unit-results build/sim

@@ -30,6 +30,27 @@ for d in /sys/bus/virtio/devices/*; do
 	echo "  ${d##*/}: device $(cat $d/device) driver $(basename $(readlink $d/driver))"
 done
 echo "== HyperPlace"
-ls /sys/kernel/debug/hyperplace 2>/dev/null | sed "s/^/  debugfs: /"
 dmesg | grep -E "# hyperplace_[a-z_]*: pass:" | sed "s/^\[[^]]*\] *# /  KUnit at boot: /"
+dmesg | grep -E "hyperplace: (sampling|PEBS source)" | sed "s/^\[[^]]*\] /  /"
+hp=/sys/kernel/mm/hyperplace
+echo "  source: $(cat $hp/source) active: $(cat $hp/active_source)"
+echo "== samples flowing: memtouch holds 256 MiB and rewrites its first 32 MiB"
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+tr=/sys/kernel/tracing
+echo 1 > $tr/events/hyperplace/hyperplace_batch/enable
+echo 1 > $tr/events/hyperplace/hyperplace_abit_scan/enable
+/hp/bin/memtouch 256 32 8 > /tmp/memtouch.out & mt=$!
+sleep 7
+grep -m3 "hyperplace_abit_scan" $tr/trace | sed "s/^ */  trace: /"
+grep "hyperplace_batch" $tr/trace | grep -m3 "pid=$mt" | sed "s/^ */  trace: /"
+echo 0 > $tr/events/hyperplace/enable
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+echo "  ranges of memtouch (pid $mt), the 256 MiB mapping split by sample density:"
+awk -v p="pid $mt " "index(\$0, p) == 1 {on = 1; print \"    \" \$0; next}
+	/^pid / {on = 0} on && \$2 ~ /count/ {print \"    \" \$0}" \
+	/sys/kernel/debug/hyperplace/ranges | awk "\$4 > 0 || NR == 1" | head -12
+wait $mt
+for c in received attributed outside exited dropped; do
+	printf "  abit_%s: %s\n" $c $(cat $hp/stats/abit_$c)
+done
 '

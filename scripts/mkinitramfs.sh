@@ -22,6 +22,12 @@ mkdir -p "$stage"/{bin,dev,proc,sys,tmp,hp/bin,hp/selftest,hp/kselftests}
 cp "$busybox" "$stage/bin/busybox"
 install -m 0755 "$HP_ROOT/scripts/guest/init" "$stage/init"
 install -m 0755 "$HP_ROOT/scripts/guest/selftest/"* "$stage/hp/selftest/"
+install -m 0755 "$HP_ROOT/scripts/guest/bench-sampling.sh" "$stage/hp/"
+# Programs the tests and benchmarks run in the guest.
+ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
+	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"
+make -s -C "$HP_ROOT/tools/hyperplace/gups" OUT="$HP_BUILD/gups" CC="ccache gcc"
+install -m 0755 "$HP_BUILD/gups/gups" "$stage/hp/bin/gups"
 
 for t in "$HP_LINUX_SRC"/tools/testing/selftests/hyperplace; do
 	name=$(basename "$t")

@@ -3,6 +3,7 @@
 #   host      the build/test machinery (scripts/tests/host-tests.sh)
 #   harness   the range classifier harness, ASan+UBSan (tools/testing/hyperplace)
 #   hpsim     trace parser and simulator tests (tools/hyperplace)
+#   gups      the GUPS workload (tools/hyperplace/gups)
 # Exits non-zero if any of them failed; scripts/results.py judges the TAP.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -23,5 +24,10 @@ if [ -f "$HP_ROOT/tools/hyperplace/Makefile" ]; then
 	hp_log "trace parser and simulator tests"
 	make -s -C "$HP_ROOT/tools/hyperplace" OUT="$HP_BUILD/sim" \
 	     KSRC="$HP_LINUX_SRC" test > "$out/hpsim.tap" 2>&1 || rc=1
+fi
+if [ -f "$HP_ROOT/tools/hyperplace/gups/Makefile" ]; then
+	hp_log "gups workload tests"
+	make -s -C "$HP_ROOT/tools/hyperplace/gups" OUT="$HP_BUILD/gups" \
+	     test > "$out/gups.tap" 2>&1 || rc=1
 fi
 exit $rc

@@ -27,6 +27,8 @@
 
 /* Samples written before the channel is drained: well under a ring. */
 #define HP_ABIT_PIECE		1024
+/* Checks between looks at whether mmap_lock is wanted by others. */
+#define HP_ABIT_YIELD		64
 /* Processes attached per discovery pass, so a pass stays short. */
 #define HP_DISCOVER_BATCH	64
 
@@ -53,7 +55,8 @@ static int hp_abit_pmd_entry(pmd_t *pmd, unsigned long addr,
 		if (pmd_present(pmde) &&
 		    pmdp_clear_young_notify(walk->vma, addr, pmd)) {
 			*young = true;
-			hp_abit_keep_young(pmd_folio(pmde));
+			hp_abit_keep_young(vm_normal_folio_pmd(walk->vma, addr,
+							       pmde));
 		}
 		spin_unlock(ptl);
 		return 0;
@@ -98,10 +101,15 @@ void hp_abit_discover(void)
 
 	rcu_read_lock();
 	for_each_process(p) {
-		struct mm_struct *mm = READ_ONCE(p->mm);
+		bool known;
 
-		if ((p->flags & PF_KTHREAD) || !mm ||
-		    READ_ONCE(mm->hyperplace))
+		if (p->flags & PF_KTHREAD)
+			continue;
+		/* task_lock keeps p->mm from being freed under us. */
+		task_lock(p);
+		known = !p->mm || READ_ONCE(p->mm->hyperplace);
+		task_unlock(p);
+		if (known)
 			continue;
 		get_task_struct(p);
 		found[n++] = p;
@@ -151,52 +159,66 @@ static unsigned int hp_abit_pick(struct hp_mm *hpm, u64 budget, u64 total,
 			k++;
 		while (k-- && n < max)
 			addrs[n++] = r->start +
-				((unsigned long)get_random_u32_below(pages) <<
-				 PAGE_SHIFT);
+				((get_random_u64() % pages) << PAGE_SHIFT);
 	}
 	mutex_unlock(&hpm->lock);
 	return n;
 }
 
 /*
- * Check @n pages of @mm and write the accessed ones to the channel.
+ * Write @n samples of @mm to the channel, filing what is there first
+ * whenever the ring could run out of room; @staged counts the samples
+ * written since the last filing, over all mms of the pass.
+ */
+static void hp_abit_push(struct mm_struct *mm, const unsigned long *young,
+			 unsigned int n, unsigned int *staged)
+{
+	struct hp_channel_batch b;
+	unsigned int i = 0, piece;
+
+	while (i < n) {
+		if (*staged >= HP_ABIT_PIECE) {
+			hp_drain();
+			*staged = 0;
+		}
+		piece = min(n - i, HP_ABIT_PIECE - *staged);
+		preempt_disable();
+		hp_channel_begin(&b, mm, HP_SRC_ABIT);
+		for (*staged += piece; piece--; i++)
+			hp_channel_add(&b, young[i], 1, HP_ACCESS_ANY);
+		hp_channel_end(&b);
+		preempt_enable();
+	}
+}
+
+/*
+ * Check up to @n pages of @mm and write the accessed ones to the channel.
+ * Stops early if someone waits for the mmap lock.
  * Return: the pages checked (none if the mmap lock was busy).
  */
 static unsigned int hp_abit_sample(struct mm_struct *mm,
 				   const unsigned long *addrs, unsigned int n,
-				   unsigned long *young, unsigned int *nr_found)
+				   unsigned long *young, unsigned int *nr_found,
+				   unsigned int *staged)
 {
-	struct hp_channel_batch b;
 	unsigned int i, nr_young = 0;
 
 	if (!mmap_read_trylock(mm)) {
 		hp_abit_stats.busy++;
 		return 0;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (!(i % HP_ABIT_YIELD) && i && mmap_lock_is_contended(mm)) {
+			hp_abit_stats.busy++;
+			break;
+		}
 		if (hp_abit_check(mm, addrs[i]))
 			young[nr_young++] = addrs[i];
+	}
 	mmap_read_unlock(mm);
-
-	/* In pieces a ring can hold, filed in between. */
-	for (i = 0; i < nr_young; i++) {
-		if (!(i % HP_ABIT_PIECE)) {
-			if (i) {
-				hp_channel_end(&b);
-				preempt_enable();
-				hp_drain();
-			}
-			preempt_disable();
-			hp_channel_begin(&b, mm, HP_SRC_ABIT);
-		}
-		hp_channel_add(&b, young[i], 1, HP_ACCESS_ANY);
-	}
-	if (nr_young) {
-		hp_channel_end(&b);
-		preempt_enable();
-	}
+	hp_abit_push(mm, young, nr_young, staged);
 	*nr_found += nr_young;
-	return n;
+	return i;
 }
 
 /**
@@ -205,7 +227,7 @@ static unsigned int hp_abit_sample(struct mm_struct *mm,
  */
 void hp_abit_scan(unsigned int budget)
 {
-	unsigned int nr, i, checked = 0, young = 0;
+	unsigned int nr, i, checked = 0, young = 0, staged = 0;
 	unsigned long *addrs, *hits;
 	struct mm_struct **mms;
 	u64 t0 = ktime_get_ns();
@@ -230,7 +252,8 @@ void hp_abit_scan(unsigned int budget)
 
 		n = hp_abit_pick(hpm, budget, total, addrs,
 				 2 * budget - checked);
-		checked += hp_abit_sample(mms[i], addrs, n, hits, &young);
+		checked += hp_abit_sample(mms[i], addrs, n, hits, &young,
+					  &staged);
 		cond_resched();
 	}
 out:

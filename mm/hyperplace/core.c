@@ -87,10 +87,14 @@ void hyperplace_mm_exit(struct mm_struct *mm)
 	kfree(hpm);
 }
 
-/* Memory HyperPlace places: private anonymous memory, for now. */
+/*
+ * Memory HyperPlace places: private anonymous memory, for now, and not
+ * PROT_NONE reservations, which would take samples' budget for nothing.
+ */
 static bool hp_vma_managed(struct vm_area_struct *vma)
 {
 	return vma_is_anonymous(vma) &&
+	       (vma->vm_flags & (VM_READ | VM_WRITE)) &&
 	       !(vma->vm_flags & (VM_SPECIAL | VM_HUGETLB));
 }
 
@@ -271,7 +275,8 @@ void hp_file_samples(void *arg, struct mm_struct *mm,
 	atomic64_add(n - attributed, &ss->outside[src]);
 	trace_hyperplace_batch(src, hpm->pid, n, attributed);
 out:
-	mmput(mm);
+	/* If the process exited meanwhile, do not tear it down here. */
+	mmput_async(mm);
 }
 
 /**
@@ -284,16 +289,24 @@ out:
 struct mm_struct **hp_mms_get(unsigned int *nr)
 {
 	struct mm_struct **mms;
+	unsigned int max;
 	struct hp_mm *hpm;
 
 	*nr = 0;
+	/* Allocate without hp_mms_lock: every exiting process takes it. */
+	max = READ_ONCE(hp_mms_count);
+	if (!max)
+		return NULL;
+	mms = kvmalloc_array(max, sizeof(*mms), GFP_KERNEL);
+	if (!mms)
+		return NULL;
 	mutex_lock(&hp_mms_lock);
-	mms = hp_mms_count ? kmalloc_array(hp_mms_count, sizeof(*mms),
-					   GFP_KERNEL) : NULL;
-	if (mms)
-		list_for_each_entry(hpm, &hp_mms, node)
-			if (mmget_not_zero(hpm->mm))
-				mms[(*nr)++] = hpm->mm;
+	list_for_each_entry(hpm, &hp_mms, node) {
+		if (*nr == max)
+			break;
+		if (mmget_not_zero(hpm->mm))
+			mms[(*nr)++] = hpm->mm;
+	}
 	mutex_unlock(&hp_mms_lock);
 	return mms;
 }
@@ -306,8 +319,8 @@ struct mm_struct **hp_mms_get(unsigned int *nr)
 void hp_mms_put(struct mm_struct **mms, unsigned int nr)
 {
 	while (nr--)
-		mmput(mms[nr]);
-	kfree(mms);
+		mmput_async(mms[nr]);
+	kvfree(mms);
 }
 
 /**

@@ -27,8 +27,8 @@
 
 #include "internal.h"
 
-/* Lines one write to inject may hold. */
-#define HP_INJECT_MAX	4096
+/* Lines one write to inject may hold: well under one ring. */
+#define HP_INJECT_MAX	1024
 
 static struct dentry *hyperplace_debugfs_dir;
 

@@ -13,7 +13,9 @@
 #include <linux/hyperplace.h>
 #include <linux/mutex.h>
 #include <linux/perf_event.h>
+#include <linux/printk.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <asm/cpu_device_id.h>
 #include <asm/intel-family.h>
 #include <asm/pebs_consumer.h>
@@ -64,6 +66,26 @@ static DEFINE_PER_CPU(struct hp_pebs_cpu, hp_pebs_cpu);
 static DEFINE_MUTEX(hp_pebs_lock);
 static struct hp_pebs_config hp_pebs_cfg;
 static int hp_pebs_hp_state = -1;
+/* CPUs whose counters were created; none means no PEBS after all. */
+static atomic_t hp_pebs_cpus = ATOMIC_INIT(0);
+
+/*
+ * Runs at sched-out with the rq lock held: printk must only queue the
+ * message, not wake the console owner.
+ */
+static void hp_pebs_warn_layout(u64 group, unsigned int size,
+				unsigned int record_size)
+{
+	unsigned long flags;
+
+	/* Already off when perf drains; the KUnit suite calls with them on. */
+	local_irq_save(flags);
+	printk_deferred_enter();
+	pr_warn_ratelimited("PEBS record layout %#llx size %u (record size %u) not understood; such records are dropped\n",
+			    group, size, record_size);
+	printk_deferred_exit();
+	local_irq_restore(flags);
+}
 
 /* Size of a record with the groups of @format_group, 0 if unknown. */
 static unsigned int hp_pebs_record_size(u64 format_group)
@@ -108,9 +130,11 @@ static void hp_pebs_decode(struct hp_channel_batch *b, const void *base,
 	const void *at;
 
 	/* perf's stride; a bad one must not loop or read past @top. */
-	if (WARN_ON_ONCE(record_size < sizeof(struct pebs_basic) +
-			 sizeof(struct pebs_meminfo)))
+	if (unlikely(record_size < sizeof(struct pebs_basic) +
+		     sizeof(struct pebs_meminfo))) {
+		c->bad_format++;
 		return;
+	}
 	for (at = base; at + record_size <= top; at += record_size) {
 		const struct pebs_basic *basic = at;
 		const struct pebs_meminfo *mi = at + sizeof(*basic);
@@ -124,9 +148,7 @@ static void hp_pebs_decode(struct hp_channel_batch *b, const void *base,
 		size = hp_pebs_record_size(group);
 		if (!(group & PEBS_DATACFG_MEMINFO) || !size ||
 		    size != basic->format_size || size > record_size) {
-			pr_warn_ratelimited("PEBS record layout %#llx size %u (record size %u) not understood; such records are dropped\n",
-					    group,
-					    (unsigned int)basic->format_size,
+			hp_pebs_warn_layout(group, basic->format_size,
 					    record_size);
 			c->bad_format++;
 			continue;
@@ -248,6 +270,7 @@ static int hp_pebs_cpu_online(unsigned int cpu)
 	}
 	WRITE_ONCE(pc->load, load);
 	WRITE_ONCE(pc->store, store);
+	atomic_inc(&hp_pebs_cpus);
 	return 0;
 }
 
@@ -255,6 +278,8 @@ static int hp_pebs_cpu_offline(unsigned int cpu)
 {
 	struct hp_pebs_cpu *pc = per_cpu_ptr(&hp_pebs_cpu, cpu);
 
+	if (pc->load)
+		atomic_dec(&hp_pebs_cpus);
 	hp_pebs_release(&pc->load);
 	hp_pebs_release(&pc->store);
 	return 0;
@@ -329,8 +354,9 @@ bool hp_pebs_supported(void)
  * Restarts the counters if they run.  Says once in the kernel log why
  * PEBS cannot be used on this CPU.
  *
- * Return: 0, -EOPNOTSUPP without usable PEBS, or the error of creating
- * a counter (then nothing runs).
+ * Return: 0, -EOPNOTSUPP without usable PEBS, -ENODEV if no CPU got its
+ * counters, or another error of the CPU hotplug setup; on error nothing
+ * runs.
  */
 int hp_pebs_start(const struct hp_pebs_config *cfg)
 {
@@ -359,6 +385,13 @@ int hp_pebs_start(const struct hp_pebs_config *cfg)
 	}
 	hp_pebs_hp_state = ret;
 	ret = 0;
+	if (!atomic_read(&hp_pebs_cpus)) {
+		pr_info_once("PEBS source unavailable: no CPU accepted the counters\n");
+		cpuhp_remove_state(hp_pebs_hp_state);
+		hp_pebs_hp_state = -1;
+		x86_pebs_consumer_unregister(&hp_pebs_consumer);
+		ret = -ENODEV;
+	}
 out:
 	mutex_unlock(&hp_pebs_lock);
 	return ret;
@@ -428,7 +461,7 @@ int hp_pebs_bench(unsigned int records, unsigned int rounds, u64 *ns)
 	void *buf;
 	int ret = 0;
 
-	if (!records || records > 4096 || !rounds)
+	if (!records || records > 4096 || !rounds || rounds > 100000)
 		return -EINVAL;
 	buf = kvzalloc(records * 64, GFP_KERNEL);
 	ch = hp_channel_create(2 * records + 128);
@@ -449,6 +482,10 @@ int hp_pebs_bench(unsigned int records, unsigned int rounds, u64 *ns)
 		*ns += ktime_get_ns() - t0;
 		local_irq_restore(flags);
 		hp_channel_drain(ch, hp_pebs_bench_sink, &drained);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto out;
+		}
 		cond_resched();
 	}
 	if (drained != (unsigned long)records * rounds)

@@ -41,13 +41,33 @@ static ssize_t hp_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%llu\n", v);
 }
 
-/* Ranges are checked by hp_config_apply(), for all knobs in one place. */
+/*
+ * Set the field of &struct hp_config at @offset (@size bytes) to @v and
+ * apply the result, which checks every knob's range in one place.
+ */
+static int hp_config_write(size_t offset, unsigned int size, u64 v)
+{
+	struct hp_config c;
+	void *p = (void *)&c + offset;
+	int ret;
+
+	mutex_lock(&hp_config_lock);
+	c = hp_config;
+	if (size == 8)
+		*(u64 *)p = v;
+	else if (size == 4)
+		*(u32 *)p = v;
+	else
+		*(u8 *)p = v;
+	ret = hp_config_apply(&c);
+	mutex_unlock(&hp_config_lock);
+	return ret;
+}
+
 static ssize_t hp_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
 	struct hp_knob *k = container_of(attr, struct hp_knob, attr);
-	struct hp_config c;
-	void *p;
 	u64 v;
 	int ret;
 
@@ -56,15 +76,7 @@ static ssize_t hp_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
 		return ret == -ERANGE ? -ERANGE : -EINVAL;
 	if (k->size == 4 && v > U32_MAX)
 		return -ERANGE;
-	mutex_lock(&hp_config_lock);
-	c = hp_config;
-	p = (void *)&c + k->offset;
-	if (k->size == 8)
-		*(u64 *)p = v;
-	else
-		*(u32 *)p = v;
-	ret = hp_config_apply(&c);
-	mutex_unlock(&hp_config_lock);
+	ret = hp_config_write(k->offset, k->size, v);
 	return ret ? ret : count;
 }
 
@@ -83,6 +95,9 @@ HP_KNOB(abit_interval_ms, abit_interval_ms);
 HP_KNOB(abit_pages, abit_pages);
 HP_KNOB(epoch_ms, epoch_ms);
 
+static_assert(sizeof_field(struct hp_config, enabled) == 1);
+static_assert(sizeof_field(struct hp_config, mode) == 4);
+
 static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -92,7 +107,6 @@ static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
-	struct hp_config c;
 	bool on;
 	int ret;
 
@@ -102,11 +116,8 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 		on = false;
 	else
 		return -EINVAL;
-	mutex_lock(&hp_config_lock);
-	c = hp_config;
-	c.enabled = on;
-	ret = hp_config_apply(&c);
-	mutex_unlock(&hp_config_lock);
+	ret = hp_config_write(offsetof(struct hp_config, enabled),
+			      sizeof_field(struct hp_config, enabled), on);
 	return ret ? ret : count;
 }
 
@@ -127,17 +138,13 @@ static ssize_t source_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t source_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
-	struct hp_config c;
 	int mode, ret;
 
 	mode = sysfs_match_string(hp_mode_names, buf);
 	if (mode < 0)
 		return -EINVAL;
-	mutex_lock(&hp_config_lock);
-	c = hp_config;
-	c.mode = mode;
-	ret = hp_config_apply(&c);
-	mutex_unlock(&hp_config_lock);
+	ret = hp_config_write(offsetof(struct hp_config, mode),
+			      sizeof_field(struct hp_config, mode), mode);
 	return ret ? ret : count;
 }
 

@@ -5,9 +5,10 @@
 SHELL := /bin/bash
 S := scripts
 VARIANT ?= guest
+BENCH_SECS ?= 90
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
-	bench-sim bench-sampling clean distclean help
+	bench-sim bench-sampling bench-vm clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
 
@@ -53,6 +54,12 @@ bench-sampling: all ## in the guest: PEBS consumer ns/record, Accessed-bit sampl
 	@$(S)/vm.py --variant $(VARIANT) --mode cmd --timeout 900 \
 	   --cmd /hp/bench-sampling.sh > build/bench/sampling.tsv
 	@$(S)/bench-sampling-host.sh build/bench/sampling.tsv
+
+bench-vm: all ## in the guest: hot set on the fast node over time, HyperPlace vs TPP vs DAMON vs none (TSV + PNG)
+	@mkdir -p build/bench
+	@$(S)/vm.py --variant $(VARIANT) --mode cmd --timeout 1800 \
+	   --cmd "/hp/bench-vm.sh $(BENCH_SECS)" > build/bench/vm.tsv
+	@$(S)/bench-vm-host.sh build/bench/vm.tsv
 
 clean: ## remove build products, keep sources, downloads and ccache
 	rm -rf build/obj build/initramfs build/check build/vm build/unit build/unit-results build/sim

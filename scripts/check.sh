@@ -92,7 +92,7 @@ judge unit "${unit_args[@]}"
 
 hp_log "guest: kselftests, KUnit and QMP checks in the two-tier VM"
 vm=$out/vm
-"$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 600 --logdir "$vm" \
+"$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 1500 --logdir "$vm" \
 	--qmp-checks "$vm/qmp.tap" || echo "  vm.py exited $? (status: $(cat "$vm/status" 2>/dev/null))"
 kunit_args=()
 for s in $(cat "$HP_ROOT/configs/kunit-suites" 2>/dev/null | sed 's/#.*//'); do

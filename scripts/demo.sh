@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job at this stage: boot the two-tier guest and show, from inside,
-# the fast and slow nodes, their memory tiers and the balloon, and from the
-# host, the QEMU command that made them.
+# The main job: boot the two-tier guest and show, from inside, the fast and
+# slow nodes, their memory tiers and the balloon, samples flowing into
+# HyperPlace, and a GUPS hot set moving from the slow node to the fast one;
+# from the host, the QEMU command that made them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=run
@@ -12,7 +13,7 @@ hp_log "kernel: Linux $(make -s -C "$HP_LINUX_SRC" kernelversion) (Debian $(cat 
 "$HP_ROOT/scripts/vm.py" --print-cmd --mode cmd --cmd true --logdir "$log" |
 	tr ' ' '\n' | grep -E '^(memory-backend|node,|hmat-lb|virtio-balloon|tcg|kvm)' |
 	sed 's/^/  qemu: /'
-exec "$HP_ROOT/scripts/vm.py" --mode cmd --logdir "$log" --timeout 600 --cmd '
+exec "$HP_ROOT/scripts/vm.py" --mode cmd --logdir "$log" --timeout 900 --cmd '
 echo "== guest $(uname -r): NUMA nodes"
 for n in /sys/devices/system/node/node[0-9]*; do
 	mem=$(awk "/MemTotal/ {print \$4 \" \" \$5}" $n/meminfo)
@@ -53,4 +54,6 @@ wait $mt
 for c in received attributed outside exited dropped; do
 	printf "  abit_%s: %s\n" $c $(cat $hp/stats/abit_$c)
 done
+echo "== placement: a GUPS hot set moves from the slow node to the fast node"
+/hp/placement-demo.sh 120
 '

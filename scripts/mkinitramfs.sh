@@ -22,10 +22,16 @@ mkdir -p "$stage"/{bin,dev,proc,sys,tmp,hp/bin,hp/selftest,hp/kselftests}
 cp "$busybox" "$stage/bin/busybox"
 install -m 0755 "$HP_ROOT/scripts/guest/init" "$stage/init"
 install -m 0755 "$HP_ROOT/scripts/guest/selftest/"* "$stage/hp/selftest/"
-install -m 0755 "$HP_ROOT/scripts/guest/bench-sampling.sh" "$stage/hp/"
+install -m 0755 "$HP_ROOT/scripts/guest/bench-sampling.sh" \
+	"$HP_ROOT/scripts/guest/placement-demo.sh" \
+	"$HP_ROOT/scripts/guest/bench-vm.sh" "$stage/hp/"
 # Programs the tests and benchmarks run in the guest.
 ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
 	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"
+for tool in nodeof/nodeof inject/hp-inject; do
+	ccache gcc -static -O2 -Wall -Wextra -Werror \
+		-o "$stage/hp/bin/${tool#*/}" "$HP_ROOT/tools/hyperplace/$tool.c"
+done
 make -s -C "$HP_ROOT/tools/hyperplace/gups" OUT="$HP_BUILD/gups" CC="ccache gcc"
 install -m 0755 "$HP_BUILD/gups/gups" "$stage/hp/bin/gups"
 

@@ -94,6 +94,8 @@ typedef void (*hp_channel_sink_t)(void *arg, struct mm_struct *mm,
 #ifdef CONFIG_HYPERPLACE
 void hyperplace_mm_init(struct mm_struct *mm);
 void hyperplace_mm_exit(struct mm_struct *mm);
+int hyperplace_set_policy(struct mm_struct *mm, unsigned long policy);
+int hyperplace_get_policy(struct mm_struct *mm);
 
 void hp_channel_begin(struct hp_channel_batch *b, struct mm_struct *mm,
 		      enum hp_source source);
@@ -113,6 +115,17 @@ void hp_channel_counts(struct hp_channel *ch, enum hp_source source,
 #else
 static inline void hyperplace_mm_init(struct mm_struct *mm) { }
 static inline void hyperplace_mm_exit(struct mm_struct *mm) { }
+
+static inline int hyperplace_set_policy(struct mm_struct *mm,
+					unsigned long policy)
+{
+	return -EINVAL;
+}
+
+static inline int hyperplace_get_policy(struct mm_struct *mm)
+{
+	return -EINVAL;
+}
 #endif
 
 /**

@@ -14,6 +14,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/oom.h>
 #include <linux/page_idle.h>
 #include <linux/pagewalk.h>
 #include <linux/random.h>
@@ -101,18 +102,24 @@ void hp_abit_discover(void)
 
 	rcu_read_lock();
 	for_each_process(p) {
+		struct task_struct *t;
 		bool known;
 
 		if (p->flags & PF_KTHREAD)
 			continue;
-		/* task_lock keeps p->mm from being freed under us. */
-		task_lock(p);
-		known = !p->mm || READ_ONCE(p->mm->hyperplace);
-		task_unlock(p);
+		/*
+		 * Any thread with an mm (the leader may have exited); its
+		 * task_lock keeps the mm from being freed under us.
+		 */
+		t = find_lock_task_mm(p);
+		if (!t)
+			continue;
+		known = READ_ONCE(t->mm->hyperplace) || !hp_mm_wanted(t->mm);
+		task_unlock(t);
 		if (known)
 			continue;
-		get_task_struct(p);
-		found[n++] = p;
+		get_task_struct(t);
+		found[n++] = t;
 		if (n == HP_DISCOVER_BATCH)
 			break;
 	}
@@ -123,7 +130,7 @@ void hp_abit_discover(void)
 
 		if (mm) {
 			hp_mm_attach(mm, found[i]->tgid);
-			mmput(mm);
+			mmput_async(mm);
 		}
 		put_task_struct(found[i]);
 	}
@@ -149,7 +156,7 @@ static unsigned int hp_abit_pick(struct hp_mm *hpm, u64 budget, u64 total,
 	struct hp_range *r;
 	unsigned int n = 0;
 
-	mutex_lock(&hpm->lock);
+	mutex_lock(&hp_spaces_lock);
 	for (r = hp_space_first(hpm->space); r && n < max;
 	     r = hp_range_next(r)) {
 		u64 pages = (r->end - r->start) >> PAGE_SHIFT;
@@ -161,7 +168,7 @@ static unsigned int hp_abit_pick(struct hp_mm *hpm, u64 budget, u64 total,
 			addrs[n++] = r->start +
 				((get_random_u64() % pages) << PAGE_SHIFT);
 	}
-	mutex_unlock(&hpm->lock);
+	mutex_unlock(&hp_spaces_lock);
 	return n;
 }
 
@@ -237,9 +244,9 @@ void hp_abit_scan(unsigned int budget)
 	for (i = 0; i < nr; i++) {
 		struct hp_mm *hpm = mms[i]->hyperplace;
 
-		mutex_lock(&hpm->lock);
+		mutex_lock(&hp_spaces_lock);
 		total += hp_space_pages(hpm->space);
-		mutex_unlock(&hpm->lock);
+		mutex_unlock(&hp_spaces_lock);
 	}
 	/* A range can round up once: room for budget + ranges. */
 	addrs = kvmalloc_array(2 * budget, 2 * sizeof(*addrs), GFP_KERNEL);

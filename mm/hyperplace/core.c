@@ -10,6 +10,8 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
+#include <linux/prctl.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -34,6 +36,10 @@ struct hp_config hp_config = {
 	.abit_interval_ms = HP_ABIT_INTERVAL_DEF,
 	.abit_pages = HP_ABIT_PAGES_DEF,
 	.epoch_ms = HP_EPOCH_DEF,
+	.scope = HP_SCOPE_ALL,
+	.migrate = true,
+	.rate_limit_mib = HP_RATE_LIMIT_DEF,
+	.headroom_pct = HP_HEADROOM_DEF,
 };
 
 const char *const hp_mode_names[HP_NR_MODES] = {
@@ -47,6 +53,13 @@ const char *const hp_source_names[HP_NR_SOURCES] = {
 	[HP_SRC_ABIT] = "abit",
 	[HP_SRC_INJECT] = "inject",
 };
+
+/*
+ * Serializes every space.  Only khyperplaced changes spaces, so one lock
+ * costs nothing, and ranking, which needs all of them stable at once,
+ * takes just this one.
+ */
+DEFINE_MUTEX(hp_spaces_lock);
 
 /* Managed mms; an hp_mm on this list has a live mm_struct. */
 DEFINE_MUTEX(hp_mms_lock);
@@ -87,11 +100,78 @@ void hyperplace_mm_exit(struct mm_struct *mm)
 	kfree(hpm);
 }
 
+/**
+ * hyperplace_set_policy() - PR_SET_HYPERPLACE: opt a process out or in
+ * @mm: the caller's mm
+ * @policy: PR_HYPERPLACE_DEFAULT, PR_HYPERPLACE_EXCLUDE or
+ *	PR_HYPERPLACE_INCLUDE
+ *
+ * The policy is an mm flag, inherited across fork and exec.  Pages that
+ * were placed before an exclusion stay where they are.
+ *
+ * Return: 0, or -EINVAL for an unknown policy (nothing changed).
+ */
+int hyperplace_set_policy(struct mm_struct *mm, unsigned long policy)
+{
+	/* The two flags change together: concurrent callers take turns. */
+	static DEFINE_SPINLOCK(policy_lock);
+
+	if (policy > PR_HYPERPLACE_INCLUDE)
+		return -EINVAL;
+	spin_lock(&policy_lock);
+	switch (policy) {
+	case PR_HYPERPLACE_DEFAULT:
+		clear_bit(MMF_HYPERPLACE_EXCLUDE, &mm->flags);
+		clear_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags);
+		break;
+	case PR_HYPERPLACE_EXCLUDE:
+		clear_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags);
+		set_bit(MMF_HYPERPLACE_EXCLUDE, &mm->flags);
+		break;
+	case PR_HYPERPLACE_INCLUDE:
+		clear_bit(MMF_HYPERPLACE_EXCLUDE, &mm->flags);
+		set_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags);
+		break;
+	}
+	spin_unlock(&policy_lock);
+	return 0;
+}
+
+/**
+ * hyperplace_get_policy() - PR_GET_HYPERPLACE
+ * @mm: the caller's mm
+ *
+ * Return: the policy set by hyperplace_set_policy().
+ */
+int hyperplace_get_policy(struct mm_struct *mm)
+{
+	if (test_bit(MMF_HYPERPLACE_EXCLUDE, &mm->flags))
+		return PR_HYPERPLACE_EXCLUDE;
+	if (test_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags))
+		return PR_HYPERPLACE_INCLUDE;
+	return PR_HYPERPLACE_DEFAULT;
+}
+
+/**
+ * hp_mm_wanted() - whether HyperPlace places @mm now
+ * @mm: an mm
+ *
+ * Return: false if the process opted out, or if only opted-in processes
+ * are placed and it did not opt in.
+ */
+bool hp_mm_wanted(struct mm_struct *mm)
+{
+	if (test_bit(MMF_HYPERPLACE_EXCLUDE, &mm->flags))
+		return false;
+	return READ_ONCE(hp_config.scope) == HP_SCOPE_ALL ||
+	       test_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags);
+}
+
 /*
  * Memory HyperPlace places: private anonymous memory, for now, and not
  * PROT_NONE reservations, which would take samples' budget for nothing.
  */
-static bool hp_vma_managed(struct vm_area_struct *vma)
+bool hp_vma_managed(struct vm_area_struct *vma)
 {
 	return vma_is_anonymous(vma) &&
 	       (vma->vm_flags & (VM_READ | VM_WRITE)) &&
@@ -149,7 +229,7 @@ static void hp_mm_sync_locked(struct hp_mm *hpm)
 
 	VMA_ITERATOR(vmi, mm, 0);
 
-	mutex_lock(&hpm->lock);
+	mutex_lock(&hp_spaces_lock);
 	for (r = hp_space_first(hpm->space); r && n < HP_STALE_MAX;
 	     r = hp_range_next(r))
 		n = hp_find_stale(mm, r->start, r->end, stale, n);
@@ -158,7 +238,7 @@ static void hp_mm_sync_locked(struct hp_mm *hpm)
 	for_each_vma(vmi, vma)
 		if (hp_vma_managed(vma))
 			hp_space_map(hpm->space, vma->vm_start, vma->vm_end);
-	mutex_unlock(&hpm->lock);
+	mutex_unlock(&hp_spaces_lock);
 }
 
 /* Resync if the mmap lock is free; skipped ones are done next epoch. */
@@ -195,7 +275,6 @@ struct hp_mm *hp_mm_attach(struct mm_struct *mm, pid_t pid)
 	}
 	hpm->mm = mm;
 	hpm->pid = pid;
-	mutex_init(&hpm->lock);
 	/* Never wait for mmap_lock here: the channel's drain is waiting. */
 	hp_mm_sync(hpm);
 
@@ -254,6 +333,11 @@ void hp_file_samples(void *arg, struct mm_struct *mm,
 		trace_hyperplace_drop(src, n, "mm exited");
 		return;
 	}
+	if (!hp_mm_wanted(mm)) {
+		atomic64_add(n, &ss->outside[src]);
+		trace_hyperplace_drop(src, n, "process not placed");
+		goto out;
+	}
 	hpm = READ_ONCE(mm->hyperplace);
 	if (!hpm)
 		hpm = hp_mm_attach(mm, hp_mm_pid(mm));
@@ -261,7 +345,7 @@ void hp_file_samples(void *arg, struct mm_struct *mm,
 		atomic64_add(n, &ss->outside[src]);
 		goto out;
 	}
-	mutex_lock(&hpm->lock);
+	mutex_lock(&hp_spaces_lock);
 	for (i = 0; i < n; i++) {
 		bool in = hp_space_record(hpm->space, s[i].addr, 1);
 
@@ -270,7 +354,7 @@ void hp_file_samples(void *arg, struct mm_struct *mm,
 					s[i].weight, in);
 	}
 	hpm->samples[src] += attributed;
-	mutex_unlock(&hpm->lock);
+	mutex_unlock(&hp_spaces_lock);
 	atomic64_add(attributed, &ss->attributed[src]);
 	atomic64_add(n - attributed, &ss->outside[src]);
 	trace_hyperplace_batch(src, hpm->pid, n, attributed);
@@ -280,7 +364,10 @@ out:
 }
 
 /**
- * hp_mms_get() - take an mm_users reference on every managed mm
+ * hp_mms_get() - take an mm_users reference on every placed mm
+ *
+ * Processes that opted out (or did not opt in, see hp_mm_wanted()) after
+ * they were attached keep their state but are left out.
  * @nr: set to the number of mms returned
  *
  * Return: an array to give back to hp_mms_put(), or NULL if there is
@@ -304,7 +391,7 @@ struct mm_struct **hp_mms_get(unsigned int *nr)
 	list_for_each_entry(hpm, &hp_mms, node) {
 		if (*nr == max)
 			break;
-		if (mmget_not_zero(hpm->mm))
+		if (hp_mm_wanted(hpm->mm) && mmget_not_zero(hpm->mm))
 			mms[(*nr)++] = hpm->mm;
 	}
 	mutex_unlock(&hp_mms_lock);
@@ -333,8 +420,11 @@ unsigned int hp_nr_mms(void)
 	return READ_ONCE(hp_mms_count);
 }
 
-/* End the epoch of every managed mm, after following its VMAs. */
-static void hp_epoch_all(void)
+/*
+ * End the epoch of every placed mm, after following its VMAs, then rank
+ * them all and plan the moves.
+ */
+static void hp_epoch_all(const struct hp_config *cfg)
 {
 	struct mm_struct **mms;
 	unsigned int nr, i;
@@ -344,10 +434,14 @@ static void hp_epoch_all(void)
 		struct hp_mm *hpm = mms[i]->hyperplace;
 
 		hp_mm_sync(hpm);
-		mutex_lock(&hpm->lock);
+		mutex_lock(&hp_spaces_lock);
+		/* Validated by hp_config_apply(); cheap when unchanged. */
+		hp_space_set_params(hpm->space, &cfg->range);
 		hp_space_epoch(hpm->space);
-		mutex_unlock(&hpm->lock);
+		mutex_unlock(&hp_spaces_lock);
 	}
+	if (cfg->migrate)
+		hp_migrate_epoch(mms, nr, cfg);
 	hp_mms_put(mms, nr);
 }
 
@@ -416,7 +510,9 @@ void hp_drain(void)
 
 static int hp_config_check(const struct hp_config *c)
 {
-	if (c->mode >= HP_NR_MODES)
+	int ret;
+
+	if (c->mode >= HP_NR_MODES || c->scope >= HP_NR_SCOPES)
 		return -EINVAL;
 	if (c->pebs.load_period < HP_PEBS_PERIOD_MIN ||
 	    c->pebs.load_period > HP_PEBS_PERIOD_MAX ||
@@ -428,8 +524,14 @@ static int hp_config_check(const struct hp_config *c)
 	    c->abit_interval_ms > HP_ABIT_INTERVAL_MAX ||
 	    c->abit_pages < HP_ABIT_PAGES_MIN ||
 	    c->abit_pages > HP_ABIT_PAGES_MAX ||
-	    c->epoch_ms < HP_EPOCH_MIN || c->epoch_ms > HP_EPOCH_MAX)
+	    c->epoch_ms < HP_EPOCH_MIN || c->epoch_ms > HP_EPOCH_MAX ||
+	    c->rate_limit_mib < HP_RATE_LIMIT_MIN ||
+	    c->rate_limit_mib > HP_RATE_LIMIT_MAX ||
+	    c->headroom_pct > HP_HEADROOM_MAX)
 		return -ERANGE;
+	ret = hp_range_params_validate(&c->range);
+	if (ret)
+		return ret;
 	if (c->mode == HP_MODE_PEBS && !hp_pebs_supported())
 		return -EOPNOTSUPP;
 	return 0;
@@ -490,10 +592,12 @@ int hp_config_apply(const struct hp_config *new)
 static int hp_thread_fn(void *unused)
 {
 	unsigned long next_abit = jiffies, next_epoch = jiffies;
+	unsigned long last_tick = jiffies;
 
 	set_freezable();
 	while (!kthread_should_stop()) {
 		struct hp_config cfg;
+		unsigned int ms;
 
 		mutex_lock(&hp_config_lock);
 		cfg = hp_config;
@@ -508,9 +612,15 @@ static int hp_thread_fn(void *unused)
 				    msecs_to_jiffies(cfg.abit_interval_ms);
 		}
 		if (cfg.enabled && time_after_eq(jiffies, next_epoch)) {
-			hp_epoch_all();
+			hp_epoch_all(&cfg);
 			next_epoch = jiffies + msecs_to_jiffies(cfg.epoch_ms);
 		}
+		ms = jiffies_to_msecs(jiffies - last_tick);
+		last_tick = jiffies;
+		if (cfg.enabled && cfg.migrate)
+			hp_migrate_step(&cfg, ms);
+		else
+			hp_migrate_forget();
 		wait_event_freezable_timeout(hp_wait,
 					     kthread_should_stop() ||
 					     READ_ONCE(hp_kicked),
@@ -527,6 +637,8 @@ static int __init hp_init(void)
 
 	struct hp_channel *ch;
 
+	hp_range_params_init(&hp_config.range);
+	hp_migrate_init();
 	ch = hp_channel_create(HP_CHANNEL_ENTRIES);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);

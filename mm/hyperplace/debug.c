@@ -204,14 +204,14 @@ static int ranges_show(struct seq_file *m, void *v)
 
 	mutex_lock(&hp_mms_lock);
 	list_for_each_entry(hpm, &hp_mms, node) {
-		mutex_lock(&hpm->lock);
+		mutex_lock(&hp_spaces_lock);
 		seq_printf(m, "pid %d ranges %u samples %llu\n", hpm->pid,
 			   hpm->space->nr_ranges, hpm->space->stats.samples);
 		for (r = hp_space_first(hpm->space); r; r = hp_range_next(r))
 			seq_printf(m, "  0x%lx-0x%lx count %llu hot 0x%lx-0x%lx\n",
 				   r->start, r->end, hp_range_count(r),
 				   r->hot_start, r->hot_end);
-		mutex_unlock(&hpm->lock);
+		mutex_unlock(&hp_spaces_lock);
 	}
 	mutex_unlock(&hp_mms_lock);
 	return 0;

@@ -13,11 +13,12 @@
 
 #include "range.h"
 
+struct vm_area_struct;
+
 /**
  * struct hp_mm - HyperPlace state of one mm (mm->hyperplace)
  * @mm: the mm; valid while @node is on the list of managed mms
- * @space: its ranges, serialized by @lock
- * @lock: serializes @space
+ * @space: its ranges, serialized by hp_spaces_lock
  * @node: link in the list of managed mms
  * @pid: thread group id of the task it was first seen in (for reports)
  * @samples: samples filed into @space, per source
@@ -28,7 +29,6 @@
 struct hp_mm {
 	struct mm_struct *mm;
 	struct hp_space *space;
-	struct mutex lock;		/* protects @space */
 	struct list_head node;
 	pid_t pid;
 	u64 samples[HP_NR_SOURCES];
@@ -75,6 +75,18 @@ enum hp_source_mode {
 };
 
 /**
+ * enum hp_scope - which processes HyperPlace places
+ * @HP_SCOPE_ALL: every process that did not opt out (PR_SET_HYPERPLACE)
+ * @HP_SCOPE_OPTED_IN: only processes that opted in
+ * @HP_NR_SCOPES: number of scopes
+ */
+enum hp_scope {
+	HP_SCOPE_ALL,
+	HP_SCOPE_OPTED_IN,
+	HP_NR_SCOPES,
+};
+
+/**
  * struct hp_config - the knobs of /sys/kernel/mm/hyperplace/
  * @enabled: sampling and classification run
  * @mode: the requested source
@@ -83,10 +95,21 @@ enum hp_source_mode {
  * @abit_pages: pages the Accessed-bit sampler checks per period, over all
  *	processes (its CPU budget)
  * @epoch_ms: period of the classifier's epochs
+ * @scope: which processes are placed
+ * @migrate: pages are moved (else ranges are only classified)
+ * @rate_limit_mib: MiB per second that may move between the tiers
+ * @headroom_pct: percent of the fast node kept free, on top of its high
+ *	watermarks
+ * @range: parameters of the range classifier, applied to every process
  */
 struct hp_config {
 	bool enabled;
 	enum hp_source_mode mode;
+	enum hp_scope scope;
+	bool migrate;
+	unsigned int rate_limit_mib;
+	unsigned int headroom_pct;
+	struct hp_range_params range;
 	struct hp_pebs_config pebs;
 	unsigned int abit_interval_ms;
 	unsigned int abit_pages;
@@ -103,6 +126,11 @@ struct hp_config {
 #define HP_EPOCH_MIN		10
 #define HP_EPOCH_MAX		600000
 #define HP_CHANNEL_ENTRIES	2048
+#define HP_RATE_LIMIT_DEF	256
+#define HP_RATE_LIMIT_MIN	1
+#define HP_RATE_LIMIT_MAX	65536
+#define HP_HEADROOM_DEF		2
+#define HP_HEADROOM_MAX		50
 
 /* channel.c */
 struct hp_channel *hp_channel_set_system(struct hp_channel *ch);
@@ -117,6 +145,8 @@ enum hp_source hp_active_source(bool *running);
 void hp_source_counts(enum hp_source src, u64 *received, u64 *dropped,
 		      struct hp_source_stats *st);
 unsigned int hp_nr_mms(void);
+bool hp_mm_wanted(struct mm_struct *mm);
+bool hp_vma_managed(struct vm_area_struct *vma);
 struct hp_mm *hp_mm_attach(struct mm_struct *mm, pid_t pid);
 void hp_sink_stats_read(struct hp_sink_stats *ss, enum hp_source src,
 			struct hp_source_stats *st);
@@ -127,6 +157,7 @@ void hp_mms_put(struct mm_struct **mms, unsigned int nr);
 void hp_kick(void);
 void hp_drain(void);
 extern struct mutex hp_mms_lock;
+extern struct mutex hp_spaces_lock;
 extern struct list_head hp_mms;
 
 /* abit.c */
@@ -149,6 +180,50 @@ struct hp_abit_stats {
 extern struct hp_abit_stats hp_abit_stats;
 void hp_abit_discover(void);
 void hp_abit_scan(unsigned int budget);
+
+/* migrate.c */
+/**
+ * struct hp_migrate_stats - placement work, monotonic unless noted
+ * @promoted: pages moved to the fast node
+ * @demoted: pages moved to the slow node
+ * @exchanged: of @demoted, pages demoted to make room for promotions
+ * @failed: pages isolated that migrate_pages() could not move (they
+ *	stayed where they were)
+ * @skipped_pinned: pages not moved because they were pinned for DMA
+ * @skipped_mlocked: pages not moved because they were mlocked
+ * @skipped_busy: pages not moved because they could not be isolated
+ * @skipped_mm_busy: intervals skipped because their mmap lock was taken
+ * @alloc_failures: epochs whose ranking or plan found no memory
+ * @ranks: epochs that ranked the processes
+ * @capacity: fast-node pages the hot set could use at the last rank
+ *	(a gauge)
+ * @hot_pages: pages in the hot set at the last rank (a gauge)
+ * @ranges: ranges ranked at the last rank (a gauge)
+ */
+struct hp_migrate_stats {
+	u64 promoted;
+	u64 demoted;
+	u64 exchanged;
+	u64 failed;
+	u64 skipped_pinned;
+	u64 skipped_mlocked;
+	u64 skipped_busy;
+	u64 skipped_mm_busy;
+	u64 alloc_failures;
+	u64 ranks;
+	u64 capacity;
+	u64 hot_pages;
+	u64 ranges;
+};
+
+extern struct hp_migrate_stats hp_migrate_stats;
+extern int hp_fast_nid, hp_slow_nid;
+void hp_migrate_init(void);
+unsigned long hp_fast_capacity(const struct hp_config *cfg);
+void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
+		      const struct hp_config *cfg);
+void hp_migrate_step(const struct hp_config *cfg, unsigned int ms);
+void hp_migrate_forget(void);
 
 /* sysfs.c */
 int hp_sysfs_init(void);

@@ -14,7 +14,7 @@
  * struct hp_knob - a numeric field of &struct hp_config
  * @attr: its sysfs file
  * @offset: offset of the field in &struct hp_config
- * @size: size of the field, 4 or 8 bytes
+ * @size: size of the field: 1 (a bool, only 0 or 1), 4 or 8 bytes
  */
 struct hp_knob {
 	struct kobj_attribute attr;
@@ -26,6 +26,8 @@ static u64 hp_knob_get(const struct hp_knob *k, const struct hp_config *c)
 {
 	const void *p = (const void *)c + k->offset;
 
+	if (k->size == 1)
+		return *(const bool *)p;
 	return k->size == 8 ? *(const u64 *)p : *(const u32 *)p;
 }
 
@@ -58,7 +60,7 @@ static int hp_config_write(size_t offset, unsigned int size, u64 v)
 	else if (size == 4)
 		*(u32 *)p = v;
 	else
-		*(u8 *)p = v;
+		*(bool *)p = v;
 	ret = hp_config_apply(&c);
 	mutex_unlock(&hp_config_lock);
 	return ret;
@@ -74,6 +76,8 @@ static ssize_t hp_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
 	ret = kstrtou64(buf, 0, &v);
 	if (ret)
 		return ret == -ERANGE ? -ERANGE : -EINVAL;
+	if (k->size == 1 && v > 1)
+		return -EINVAL;
 	if (k->size == 4 && v > U32_MAX)
 		return -ERANGE;
 	ret = hp_config_write(k->offset, k->size, v);
@@ -81,6 +85,9 @@ static ssize_t hp_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 #define HP_KNOB(_name, _field)						\
+	static_assert(sizeof_field(struct hp_config, _field) == 1 ||	\
+		      sizeof_field(struct hp_config, _field) == 4 ||	\
+		      sizeof_field(struct hp_config, _field) == 8);	\
 	static struct hp_knob hp_knob_##_name = {			\
 		.attr = __ATTR(_name, 0644, hp_knob_show, hp_knob_store), \
 		.offset = offsetof(struct hp_config, _field),		\
@@ -94,61 +101,99 @@ HP_KNOB(pebs_ldlat, pebs.ldlat);
 HP_KNOB(abit_interval_ms, abit_interval_ms);
 HP_KNOB(abit_pages, abit_pages);
 HP_KNOB(epoch_ms, epoch_ms);
+HP_KNOB(enabled, enabled);
+HP_KNOB(migrate, migrate);
+HP_KNOB(rate_limit_mibps, rate_limit_mib);
+HP_KNOB(headroom_pct, headroom_pct);
+HP_KNOB(split_ratio, range.split_ratio);
+HP_KNOB(split_min_samples, range.split_min_samples);
+HP_KNOB(merge_ratio, range.merge_ratio);
+HP_KNOB(merge_floor_samples, range.merge_floor_samples);
+HP_KNOB(min_age, range.min_age);
+HP_KNOB(max_ranges, range.max_ranges);
+HP_KNOB(decay_shift, range.decay_shift);
+HP_KNOB(hysteresis, range.hysteresis);
 
 static_assert(sizeof_field(struct hp_config, enabled) == 1);
+static_assert(sizeof_field(struct hp_config, migrate) == 1);
 static_assert(sizeof_field(struct hp_config, mode) == 4);
+static_assert(sizeof_field(struct hp_config, scope) == 4);
 
-static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
+/**
+ * struct hp_choice - an enum field of &struct hp_config, set by name
+ * @attr: its sysfs file
+ * @offset: offset of the field in &struct hp_config
+ * @names: the name of each value
+ * @nr: number of values
+ */
+struct hp_choice {
+	struct kobj_attribute attr;
+	size_t offset;
+	const char *const *names;
+	unsigned int nr;
+};
+
+static ssize_t hp_choice_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(hp_config.enabled));
-}
+	struct hp_choice *c = container_of(attr, struct hp_choice, attr);
+	unsigned int i, cur;
+	int len = 0;
 
-static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
-			     const char *buf, size_t count)
-{
-	bool on;
-	int ret;
-
-	if (sysfs_streq(buf, "1"))
-		on = true;
-	else if (sysfs_streq(buf, "0"))
-		on = false;
-	else
-		return -EINVAL;
-	ret = hp_config_write(offsetof(struct hp_config, enabled),
-			      sizeof_field(struct hp_config, enabled), on);
-	return ret ? ret : count;
-}
-
-static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
-
-static ssize_t source_show(struct kobject *kobj, struct kobj_attribute *attr,
-			   char *buf)
-{
-	enum hp_source_mode mode = READ_ONCE(hp_config.mode);
-	int i, len = 0;
-
-	for (i = 0; i < HP_NR_MODES; i++)
-		len += sysfs_emit_at(buf, len, i == mode ? "%s[%s]" : "%s%s",
-				     i ? " " : "", hp_mode_names[i]);
+	mutex_lock(&hp_config_lock);
+	cur = *(const u32 *)((const void *)&hp_config + c->offset);
+	mutex_unlock(&hp_config_lock);
+	for (i = 0; i < c->nr; i++)
+		len += sysfs_emit_at(buf, len, i == cur ? "%s[%s]" : "%s%s",
+				     i ? " " : "", c->names[i]);
 	return len + sysfs_emit_at(buf, len, "\n");
 }
 
-static ssize_t source_store(struct kobject *kobj, struct kobj_attribute *attr,
-			    const char *buf, size_t count)
+static ssize_t hp_choice_store(struct kobject *kobj,
+			       struct kobj_attribute *attr, const char *buf,
+			       size_t count)
 {
-	int mode, ret;
+	struct hp_choice *c = container_of(attr, struct hp_choice, attr);
+	int v, ret;
 
-	mode = sysfs_match_string(hp_mode_names, buf);
-	if (mode < 0)
+	v = __sysfs_match_string(c->names, c->nr, buf);
+	if (v < 0)
 		return -EINVAL;
-	ret = hp_config_write(offsetof(struct hp_config, mode),
-			      sizeof_field(struct hp_config, mode), mode);
+	ret = hp_config_write(c->offset, 4, v);
 	return ret ? ret : count;
 }
 
-static struct kobj_attribute source_attr = __ATTR_RW(source);
+static const char *const hp_scope_names[HP_NR_SCOPES] = {
+	[HP_SCOPE_ALL] = "all",
+	[HP_SCOPE_OPTED_IN] = "opted_in",
+};
+
+#define HP_CHOICE(_name, _field, _names)				\
+	static struct hp_choice hp_choice_##_name = {			\
+		.attr = __ATTR(_name, 0644, hp_choice_show, hp_choice_store), \
+		.offset = offsetof(struct hp_config, _field),		\
+		.names = _names,					\
+		.nr = ARRAY_SIZE(_names),				\
+	}
+
+HP_CHOICE(source, mode, hp_mode_names);
+HP_CHOICE(scope, scope, hp_scope_names);
+
+static ssize_t fast_node_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", hp_fast_nid);
+}
+
+static struct kobj_attribute fast_node_attr = __ATTR_RO(fast_node);
+
+static ssize_t slow_node_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", hp_slow_nid);
+}
+
+static struct kobj_attribute slow_node_attr = __ATTR_RO(slow_node);
 
 static ssize_t active_source_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
@@ -163,9 +208,23 @@ static ssize_t active_source_show(struct kobject *kobj,
 static struct kobj_attribute active_source_attr = __ATTR_RO(active_source);
 
 static struct attribute *hp_attrs[] = {
-	&enabled_attr.attr,
-	&source_attr.attr,
+	&hp_knob_enabled.attr.attr,
+	&hp_choice_source.attr.attr,
 	&active_source_attr.attr,
+	&hp_choice_scope.attr.attr,
+	&hp_knob_migrate.attr.attr,
+	&hp_knob_rate_limit_mibps.attr.attr,
+	&hp_knob_headroom_pct.attr.attr,
+	&fast_node_attr.attr,
+	&slow_node_attr.attr,
+	&hp_knob_split_ratio.attr.attr,
+	&hp_knob_split_min_samples.attr.attr,
+	&hp_knob_merge_ratio.attr.attr,
+	&hp_knob_merge_floor_samples.attr.attr,
+	&hp_knob_min_age.attr.attr,
+	&hp_knob_max_ranges.attr.attr,
+	&hp_knob_decay_shift.attr.attr,
+	&hp_knob_hysteresis.attr.attr,
 	&hp_knob_pebs_load_period.attr.attr,
 	&hp_knob_pebs_store_period.attr.attr,
 	&hp_knob_pebs_ldlat.attr.attr,
@@ -269,6 +328,29 @@ HP_PEBS_STAT(zero_addr);
 HP_PEBS_STAT(kernel_addr);
 HP_PEBS_STAT(bad_format);
 
+#define HP_MIGRATE_STAT(_field)						\
+static ssize_t _field##_show(struct kobject *kobj,			\
+			     struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n",					\
+			  READ_ONCE(hp_migrate_stats._field));		\
+}									\
+static struct kobj_attribute _field##_attr = __ATTR_RO(_field)
+
+HP_MIGRATE_STAT(promoted);
+HP_MIGRATE_STAT(demoted);
+HP_MIGRATE_STAT(exchanged);
+HP_MIGRATE_STAT(failed);
+HP_MIGRATE_STAT(skipped_pinned);
+HP_MIGRATE_STAT(skipped_mlocked);
+HP_MIGRATE_STAT(skipped_busy);
+HP_MIGRATE_STAT(skipped_mm_busy);
+HP_MIGRATE_STAT(alloc_failures);
+HP_MIGRATE_STAT(ranks);
+HP_MIGRATE_STAT(capacity);
+HP_MIGRATE_STAT(hot_pages);
+HP_MIGRATE_STAT(ranges);
+
 static ssize_t mms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			char *buf)
 {
@@ -288,6 +370,19 @@ static struct attribute *hp_other_stats[] = {
 	&pebs_kernel_addr_attr.attr,
 	&pebs_bad_format_attr.attr,
 	&mms_attr.attr,
+	&promoted_attr.attr,
+	&demoted_attr.attr,
+	&exchanged_attr.attr,
+	&failed_attr.attr,
+	&skipped_pinned_attr.attr,
+	&skipped_mlocked_attr.attr,
+	&skipped_busy_attr.attr,
+	&skipped_mm_busy_attr.attr,
+	&alloc_failures_attr.attr,
+	&ranks_attr.attr,
+	&capacity_attr.attr,
+	&hot_pages_attr.attr,
+	&ranges_attr.attr,
 };
 
 /* Filled by hp_sysfs_init(): the two tables above and a NULL. */

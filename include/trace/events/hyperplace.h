@@ -196,6 +196,118 @@ TRACE_EVENT(hyperplace_abit_scan,
 		  __entry->checked, __entry->young, __entry->ns)
 );
 
+/**
+ * hyperplace_rank - the hot set chosen at the end of an epoch
+ * @mms: processes ranked together
+ * @ranges: their ranges
+ * @capacity: fast-tier pages the hot set may use
+ * @hot_pages: pages in the hot set
+ * @promote_pages: pages that entered the hot set
+ * @demote_pages: pages that left it
+ */
+TRACE_EVENT(hyperplace_rank,
+	TP_PROTO(unsigned int mms, unsigned int ranges, unsigned long capacity,
+		 unsigned long hot_pages, unsigned long promote_pages,
+		 unsigned long demote_pages),
+	TP_ARGS(mms, ranges, capacity, hot_pages, promote_pages, demote_pages),
+	TP_STRUCT__entry(
+		__field(unsigned int, mms)
+		__field(unsigned int, ranges)
+		__field(unsigned long, capacity)
+		__field(unsigned long, hot_pages)
+		__field(unsigned long, promote_pages)
+		__field(unsigned long, demote_pages)
+	),
+	TP_fast_assign(
+		__entry->mms = mms;
+		__entry->ranges = ranges;
+		__entry->capacity = capacity;
+		__entry->hot_pages = hot_pages;
+		__entry->promote_pages = promote_pages;
+		__entry->demote_pages = demote_pages;
+	),
+	TP_printk("mms=%u ranges=%u capacity=%lu hot=%lu promote=%lu demote=%lu",
+		  __entry->mms, __entry->ranges, __entry->capacity,
+		  __entry->hot_pages, __entry->promote_pages,
+		  __entry->demote_pages)
+);
+
+/**
+ * hyperplace_decision - a range whose hot part changed
+ * @pid: process the range belongs to
+ * @start: start of the range
+ * @end: end of the range
+ * @hot_start: start of the new hot part
+ * @hot_end: end of the new hot part (== @hot_start when none)
+ * @promote_pages: pages that entered the hot part
+ * @demote_pages: pages that left it
+ */
+TRACE_EVENT(hyperplace_decision,
+	TP_PROTO(pid_t pid, unsigned long start, unsigned long end,
+		 unsigned long hot_start, unsigned long hot_end,
+		 unsigned long promote_pages, unsigned long demote_pages),
+	TP_ARGS(pid, start, end, hot_start, hot_end, promote_pages,
+		demote_pages),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(unsigned long, start)
+		__field(unsigned long, end)
+		__field(unsigned long, hot_start)
+		__field(unsigned long, hot_end)
+		__field(unsigned long, promote_pages)
+		__field(unsigned long, demote_pages)
+	),
+	TP_fast_assign(
+		__entry->pid = pid;
+		__entry->start = start;
+		__entry->end = end;
+		__entry->hot_start = hot_start;
+		__entry->hot_end = hot_end;
+		__entry->promote_pages = promote_pages;
+		__entry->demote_pages = demote_pages;
+	),
+	TP_printk("pid=%d range=%#lx-%#lx hot=%#lx-%#lx promote=%lu demote=%lu",
+		  __entry->pid, __entry->start, __entry->end,
+		  __entry->hot_start, __entry->hot_end,
+		  __entry->promote_pages, __entry->demote_pages)
+);
+
+/**
+ * hyperplace_migrate - one batch of pages moved between the tiers
+ * @promote: true for fast-tier promotion, false for demotion
+ * @exchange: a demotion that made room for promotions
+ * @pid: process the pages belong to
+ * @nid: node the pages were sent to
+ * @isolated: pages isolated for the move
+ * @moved: of those, pages that moved (the others stayed where they were)
+ */
+TRACE_EVENT(hyperplace_migrate,
+	TP_PROTO(bool promote, bool exchange, pid_t pid, int nid,
+		 unsigned int isolated, unsigned int moved),
+	TP_ARGS(promote, exchange, pid, nid, isolated, moved),
+	TP_STRUCT__entry(
+		__field(bool, promote)
+		__field(bool, exchange)
+		__field(pid_t, pid)
+		__field(int, nid)
+		__field(unsigned int, isolated)
+		__field(unsigned int, moved)
+	),
+	TP_fast_assign(
+		__entry->promote = promote;
+		__entry->exchange = exchange;
+		__entry->pid = pid;
+		__entry->nid = nid;
+		__entry->isolated = isolated;
+		__entry->moved = moved;
+	),
+	TP_printk("%s pid=%d nid=%d isolated=%u moved=%u",
+		  __entry->promote ? "promote" :
+		  __entry->exchange ? "exchange" : "demote",
+		  __entry->pid, __entry->nid, __entry->isolated,
+		  __entry->moved)
+);
+
 #endif /* _TRACE_HYPERPLACE_H */
 
 #include <trace/define_trace.h>

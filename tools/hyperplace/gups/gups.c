@@ -124,6 +124,9 @@ static void usage(FILE *f)
 "                          excluded) of the hot region to F (zipf: the\n"
 "                          hottest bucket; uniform: the whole array)\n"
 "      --pause-after-init  after init, wait for SIGUSR1 or a newline on stdin\n"
+"  SIGUSR2 ends the update phase after the chunks under way; the run is then\n"
+"  verified and reported as usual (for tests that stop when they have seen\n"
+"  what they wait for).\n"
 "      --verify, --no-verify  check that no update was lost (default on)\n"
 "      --count-hot         debug: count the updates in the hot region\n"
 "  -h, --help\n"
@@ -655,9 +658,23 @@ static void write_hot_addr_file(const char *path, _Atomic uint64_t *a,
 		die("%s: %s", path, strerror(errno));
 }
 
-/* ---- pausing after init ------------------------------------------------ */
+/* ---- pausing after init, stopping early -------------------------------- */
 
-static volatile sig_atomic_t got_usr1;
+static volatile sig_atomic_t got_usr1, got_usr2;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	got_usr2 = 1;
+}
+
+/* SIGUSR2: stop claiming chunks (see claim()). */
+static void arm_usr2(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr2 };
+
+	sigaction(SIGUSR2, &sa, NULL);
+}
 
 static void on_usr1(int sig)
 {
@@ -752,7 +769,7 @@ static uint64_t chunk_len(const struct run *run, uint64_t c)
  */
 static bool claim(struct run *run, atomic_uint_fast64_t *ctr, uint64_t *c)
 {
-	if (run->deadline && now() >= run->deadline)
+	if (got_usr2 || (run->deadline && now() >= run->deadline))
 		return false;
 	*c = atomic_fetch_add_explicit(ctr, 1, memory_order_relaxed);
 	return *c < run->nchunks;
@@ -1095,6 +1112,7 @@ int main(int argc, char **argv)
 	double secs;
 
 	parse_opts(&o, argc, argv);
+	arm_usr2();
 	if (o.pause)
 		arm_usr1(&mask);
 	setup_gen(&g, &o);

@@ -200,6 +200,21 @@ rc=$?
 verified && grep -q '^paused' "$TMP/out"
 ok $? "--pause-after-init: a newline on stdin starts the updates"
 
+# --- stopping early ---------------------------------------------------------------
+"$BIN" -s 8 -t 2 -d 600 >"$TMP/out" 2>"$TMP/err" </dev/null &
+pid=$!
+i=0
+while ! grep -q '^gups: init' "$TMP/out" && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.3
+kill -USR2 "$pid"
+wait "$pid"
+rc=$?
+verified && [ "$(tsv 5)" -gt 0 ]
+ok $? "SIGUSR2 ends a -d 600 run early, its updates verified ($(tsv 5) updates)"
+
 # --- bad arguments: exit 2 with a message -----------------------------------------------
 bad() {	# bad NAME ARGS...
 	name=$1

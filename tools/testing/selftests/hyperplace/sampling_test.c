@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "hp_common.h"
 
-#define HP_SYSFS	"/sys/kernel/mm/hyperplace"
 #define HP_DEBUGFS	"/sys/kernel/debug/hyperplace"
 #define HP_INJECT	HP_DEBUGFS "/inject"
 #define HP_RANGES	HP_DEBUGFS "/ranges"
@@ -69,121 +69,12 @@ static const char * const hp_events[] = {
 	"hyperplace_pebs_drain",
 };
 
-/* ---- file helpers: all return 0 or -errno ---- */
-
-/* Write @s to @path in a single write(), as "echo -n" would. */
-static int write_str(const char *path, const char *s)
-{
-	size_t len = strlen(s);
-	int fd, ret = 0;
-	ssize_t n;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, len);
-	if (n < 0)
-		ret = -errno;
-	else if ((size_t)n != len)
-		ret = -EIO;
-	close(fd);
-	return ret;
-}
-
-/* Read the first line of @path into @buf, without its newline. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	int fd, ret = 0;
-	ssize_t n;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		ret = -errno;
-	buf[n < 0 ? 0 : n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	close(fd);
-	return ret;
-}
-
-static int read_u64(const char *path, unsigned long long *v)
-{
-	char buf[64], *end;
-	int ret = read_line(path, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	errno = 0;
-	*v = strtoull(buf, &end, 10);
-	if (errno || end == buf || *end)
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * Read @path into @buf of @size bytes, NUL-terminated, cut at the end of
- * the buffer; the length read or -errno.
- */
-static ssize_t read_into(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1 && (n = read(fd, buf + len, size - len - 1)) > 0)
-		len += n;
-	buf[len] = '\0';
-	close(fd);
-	return len;
-}
-
-/* The whole of @path (trace, ranges), NUL-terminated; NULL on error. */
-static char *read_all(const char *path)
-{
-	size_t len = 0, size = 65536;
-	char *buf = malloc(size), *p;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || !buf) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((n = read(fd, buf + len, size - len - 1)) > 0) {
-		len += n;
-		if (size - len > 1)
-			continue;
-		size *= 2;
-		p = realloc(buf, size);
-		if (!p)
-			break;
-		buf = p;
-	}
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-}
+/* ---- waiting ---- */
 
 /* Mount @fs on @dir unless it is there already (EBUSY). */
 static void mount_once(const char *fs, const char *dir)
 {
 	(void)mount(fs, dir, fs, 0, NULL);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static double deadline(void)
@@ -194,48 +85,6 @@ static double deadline(void)
 static bool expired(double end)
 {
 	return now_s() > end;
-}
-
-/* ---- sysfs knobs and counters ---- */
-
-static int knob_write(const char *name, const char *val)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), HP_SYSFS "/%s", name);
-	return write_str(path, val);
-}
-
-static int knob_write_u64(const char *name, unsigned long long v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%llu", v);
-	return knob_write(name, buf);
-}
-
-static int knob_read(const char *name, char *buf, size_t len)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), HP_SYSFS "/%s", name);
-	return read_line(path, buf, len);
-}
-
-static int knob_read_u64(const char *name, unsigned long long *v)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), HP_SYSFS "/%s", name);
-	return read_u64(path, v);
-}
-
-static int stat_read(const char *name, unsigned long long *v)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), HP_SYSFS "/stats/%s", name);
-	return read_u64(path, v);
 }
 
 /* The word in brackets of "source", e.g. "auto" from "[auto] pebs abit". */

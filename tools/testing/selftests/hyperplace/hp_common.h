@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the HyperPlace kselftests: reading and writing
+ * sysfs, debugfs and tracefs files, the knobs and counters of
+ * /sys/kernel/mm/hyperplace/, and a monotonic clock.
+ */
+#ifndef HP_COMMON_H
+#define HP_COMMON_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HP_SYSFS	"/sys/kernel/mm/hyperplace"
+
+/* ---- file helpers: all return 0 or -errno ---- */
+
+/* Write @s to @path in a single write(), as "echo -n" would. */
+static inline int write_str(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	int fd, ret = 0;
+	ssize_t n;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+/* Read the first line of @path into @buf, without its newline. */
+static inline int read_line(const char *path, char *buf, size_t len)
+{
+	int fd, ret = 0;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		ret = -errno;
+	buf[n < 0 ? 0 : n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	close(fd);
+	return ret;
+}
+
+static inline int read_u64(const char *path, unsigned long long *v)
+{
+	char buf[64], *end;
+	int ret = read_line(path, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	errno = 0;
+	*v = strtoull(buf, &end, 10);
+	if (errno || end == buf || *end)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Read @path into @buf of @size bytes, NUL-terminated, cut at the end of
+ * the buffer; the length read or -errno.
+ */
+static inline ssize_t read_into(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1 && (n = read(fd, buf + len, size - len - 1)) > 0)
+		len += n;
+	buf[len] = '\0';
+	close(fd);
+	return len;
+}
+
+/* The whole of @path (trace, ranges), NUL-terminated; NULL on error. */
+static inline char *read_all(const char *path)
+{
+	size_t len = 0, size = 65536;
+	char *buf = malloc(size), *p;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, size - len - 1)) > 0) {
+		len += n;
+		if (size - len > 1)
+			continue;
+		size *= 2;
+		p = realloc(buf, size);
+		if (!p)
+			break;
+		buf = p;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- sysfs knobs and counters ---- */
+
+static inline int knob_write(const char *name, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_SYSFS "/%s", name);
+	return write_str(path, val);
+}
+
+static inline int knob_write_u64(const char *name, unsigned long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", v);
+	return knob_write(name, buf);
+}
+
+static inline int knob_read(const char *name, char *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_SYSFS "/%s", name);
+	return read_line(path, buf, len);
+}
+
+static inline int knob_read_u64(const char *name, unsigned long long *v)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_SYSFS "/%s", name);
+	return read_u64(path, v);
+}
+
+static inline int stat_read(const char *name, unsigned long long *v)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), HP_SYSFS "/stats/%s", name);
+	return read_u64(path, v);
+}
+
+#endif /* HP_COMMON_H */

@@ -1,0 +1,831 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HyperPlace placement, end to end in the two-tier guest: a GUPS hot set
+ * that starts on the slow node moves to the fast node while cold pages
+ * make room; THP folios move whole with their data; nothing moves when
+ * placement is disabled or the process opted out; fork, exit, munmap,
+ * mremap and mprotect during migration leave no state behind; and every
+ * placement knob refuses bad values.
+ *
+ * Where pages are is read with move_pages(2) queries.  The guest runs
+ * under TCG, so nothing here is timed: waits poll for the outcome with a
+ * generous deadline and fail only if it never comes.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "hp_common.h"
+
+#ifndef PR_SET_HYPERPLACE
+#define PR_SET_HYPERPLACE	79
+#define PR_GET_HYPERPLACE	80
+#define PR_HYPERPLACE_DEFAULT	0
+#define PR_HYPERPLACE_EXCLUDE	1
+#define PR_HYPERPLACE_INCLUDE	2
+#endif
+#ifndef MPOL_DEFAULT
+#define MPOL_DEFAULT		0
+#define MPOL_BIND		2
+#endif
+
+#define MiB			(1UL << 20)
+#define PAGE			4096UL
+#define POLL_US			200000
+/* The hot set of a 1.5 GiB GUPS run moves within this, with margin. */
+#define CONVERGE_TIMEOUT_S	480
+/* Small regions move within this. */
+#define MOVE_TIMEOUT_S		240
+/* How long a test watches that nothing moves (an observation window). */
+#define QUIET_S			8
+#define REGION_MIB		32UL
+
+/* Knobs the tests change, restored by the fixture. */
+static const char * const saved_knobs[] = {
+	"enabled", "migrate", "rate_limit_mibps", "headroom_pct",
+	"abit_interval_ms", "abit_pages", "epoch_ms",
+};
+
+/* Numeric placement knobs, their valid ranges and a valid value. */
+static const struct num_knob {
+	const char *name;
+	unsigned long long min, max, good;
+} num_knobs[] = {
+	{ "rate_limit_mibps",	1,	65536,	512 },
+	{ "headroom_pct",	0,	50,	3 },
+	{ "split_ratio",	110,	10000,	300 },
+	{ "split_min_samples",	1,	1048576, 48 },
+	{ "merge_ratio",	100,	10000,	120 },
+	{ "merge_floor_samples", 0,	1048576, 2 },
+	{ "min_age",		0,	1000,	3 },
+	{ "max_ranges",		16,	1048576, 4096 },
+	{ "decay_shift",	1,	16,	2 },
+	{ "hysteresis",		0,	1000,	30 },
+};
+
+/* ---- where pages are ---- */
+
+struct where {
+	unsigned long on_node;	/* pages on the node asked about */
+	unsigned long present;	/* pages with a page behind them */
+};
+
+/* Count the pages of [@start, @end) of @pid that are on @nid. */
+static int where_pages(pid_t pid, unsigned long start, unsigned long end,
+		       int nid, struct where *w)
+{
+	enum { BATCH = 4096 };
+	static void *pages[BATCH];
+	static int status[BATCH];
+	unsigned long addr = start;
+
+	w->on_node = 0;
+	w->present = 0;
+	while (addr < end) {
+		unsigned long i, n = 0;
+
+		for (; addr < end && n < BATCH; addr += PAGE)
+			pages[n++] = (void *)addr;
+		if (syscall(SYS_move_pages, pid, n, pages, NULL, status, 0))
+			return -errno;
+		for (i = 0; i < n; i++) {
+			if (status[i] < 0)
+				continue;
+			w->present++;
+			w->on_node += status[i] == nid;
+		}
+	}
+	return 0;
+}
+
+/* Percent of the present pages of [@start, @end) that are on @nid. */
+static double pct_on(pid_t pid, unsigned long start, unsigned long end,
+		     int nid)
+{
+	struct where w;
+
+	if (where_pages(pid, start, end, nid, &w) || !w.present)
+		return -1;
+	return 100.0 * w.on_node / w.present;
+}
+
+static int node_knob(const char *name)
+{
+	unsigned long long v;
+
+	if (knob_read_u64(name, &v))
+		return -1;
+	return v;
+}
+
+/* MemTotal or MemFree of a node, in MiB. */
+static unsigned long node_mib(int nid, const char *what)
+{
+	char path[64], line[128], key[32];
+	unsigned long kib = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+		 nid);
+	snprintf(key, sizeof(key), "%s:", what);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, key);
+
+		if (p)
+			kib = strtoul(p + strlen(key), NULL, 10);
+	}
+	fclose(f);
+	return kib >> 10;
+}
+
+static long set_policy(int mode, int nid)
+{
+	unsigned long mask = 1UL << nid;
+
+	return syscall(SYS_set_mempolicy, mode, mode ? &mask : NULL,
+		       mode ? 64 : 0);
+}
+
+/* ---- a region to place: filled on the slow node, kept busy ---- */
+
+/**
+ * struct region - memory of the test process that HyperPlace should move
+ * @p: start, 2 MiB aligned
+ * @len: bytes
+ * @sum: checksum of the contents as written
+ * @stop: tells the toucher thread to end
+ * @toucher: thread that keeps every page of the region accessed
+ */
+struct region {
+	uint64_t *p;
+	size_t len;
+	uint64_t sum;
+	volatile bool stop;
+	pthread_t toucher;
+};
+
+static uint64_t region_checksum(const struct region *r)
+{
+	uint64_t s = 0;
+	size_t i;
+
+	for (i = 0; i < r->len / 8; i++)
+		s = s * 31 + r->p[i];
+	return s;
+}
+
+/* Map @mib MiB, 2 MiB aligned, with THP if @thp, filled on node @nid. */
+static int region_create(struct region *r, unsigned long mib, bool thp,
+			 int nid)
+{
+	size_t len = mib * MiB, i;
+	uint8_t *raw;
+
+	memset(r, 0, sizeof(*r));
+	raw = mmap(NULL, len + 2 * MiB, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return -errno;
+	r->p = (uint64_t *)(((uintptr_t)raw + 2 * MiB - 1) & ~(2 * MiB - 1));
+	r->len = len;
+	madvise(r->p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	if (set_policy(MPOL_BIND, nid))
+		return -errno;
+	for (i = 0; i < len / 8; i++)
+		r->p[i] = i * 0x9e3779b97f4a7c15ULL;
+	set_policy(MPOL_DEFAULT, 0);
+	r->sum = region_checksum(r);
+	return 0;
+}
+
+/* Read every page of the region, round and round, until told to stop. */
+static void *region_touch(void *arg)
+{
+	struct region *r = arg;
+	volatile uint64_t sink = 0;
+	size_t i;
+
+	while (!r->stop)
+		for (i = 0; i < r->len / 8 && !r->stop; i += PAGE / 8)
+			sink += r->p[i];
+	return NULL;
+}
+
+static int region_start(struct region *r)
+{
+	r->stop = false;
+	return pthread_create(&r->toucher, NULL, region_touch, r);
+}
+
+static void region_stop(struct region *r)
+{
+	r->stop = true;
+	pthread_join(r->toucher, NULL);
+}
+
+static unsigned long region_start_addr(const struct region *r)
+{
+	return (unsigned long)r->p;
+}
+
+static unsigned long region_end_addr(const struct region *r)
+{
+	return (unsigned long)r->p + r->len;
+}
+
+/* AnonHugePages (kB) of the mapping of /proc/self/smaps that holds @addr. */
+static long thp_kib_at(unsigned long addr)
+{
+	char line[256];
+	bool in = false;
+	long kib = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = lo <= addr && addr < hi;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
+/* Poll until at least @pct percent of the region is on @nid. */
+static double wait_region_on(const struct region *r, int nid, double pct,
+			     int timeout_s)
+{
+	double end = now_s() + timeout_s, got;
+
+	do {
+		got = pct_on(getpid(), region_start_addr(r), region_end_addr(r),
+			     nid);
+		if (got >= pct)
+			break;
+		usleep(POLL_US);
+	} while (now_s() < end);
+	return got;
+}
+
+/* ---- the fixture ---- */
+
+FIXTURE(hp) {
+	unsigned long long knob[ARRAY_SIZE(saved_knobs)];
+	char scope[32];
+	int fast, slow;
+};
+
+/* The value in brackets of a choice knob ("[all] opted_in" -> "all"). */
+static int choice_selected(const char *name, char *buf, size_t len)
+{
+	char line[128], *l, *r;
+	int ret = knob_read(name, line, sizeof(line));
+
+	if (ret)
+		return ret;
+	l = strchr(line, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r)
+		return -EINVAL;
+	snprintf(buf, len, "%.*s", (int)(r - l - 1), l + 1);
+	return 0;
+}
+
+FIXTURE_SETUP(hp)
+{
+	unsigned int i;
+
+	if (access(HP_SYSFS "/migrate", F_OK))
+		SKIP(return, "no " HP_SYSFS "/migrate: kernel without placement");
+	self->fast = node_knob("fast_node");
+	self->slow = node_knob("slow_node");
+	if (self->fast < 0 || self->slow < 0)
+		SKIP(return, "needs a fast and a slow memory node");
+	for (i = 0; i < ARRAY_SIZE(saved_knobs); i++) {
+		ASSERT_EQ(0, knob_read_u64(saved_knobs[i], &self->knob[i]))
+			TH_LOG("reading %s", saved_knobs[i]);
+	}
+	ASSERT_EQ(0, choice_selected("scope", self->scope,
+				     sizeof(self->scope)));
+	/*
+	 * Sample harder and end epochs sooner than the defaults so that the
+	 * TCG guest gets there in minutes; placement itself is unchanged.
+	 */
+	ASSERT_EQ(0, knob_write("enabled", "1"));
+	ASSERT_EQ(0, knob_write("migrate", "1"));
+	ASSERT_EQ(0, knob_write("abit_pages", "4096"));
+	ASSERT_EQ(0, knob_write("abit_interval_ms", "100"));
+	ASSERT_EQ(0, knob_write("epoch_ms", "500"));
+}
+
+FIXTURE_TEARDOWN(hp)
+{
+	unsigned long long v;
+	char cur[32];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(saved_knobs); i++) {
+		if (!knob_read_u64(saved_knobs[i], &v) && v == self->knob[i])
+			continue;
+		EXPECT_EQ(0, knob_write_u64(saved_knobs[i], self->knob[i]))
+			TH_LOG("restoring %s", saved_knobs[i]);
+	}
+	if (choice_selected("scope", cur, sizeof(cur)) ||
+	    strcmp(cur, self->scope)) {
+		EXPECT_EQ(0, knob_write("scope", self->scope));
+	}
+}
+
+/* ---- knobs ---- */
+
+static void expect_refused(struct __test_metadata *_metadata,
+			   const char *name, const char *val, int err)
+{
+	char before[64], after[64];
+
+	ASSERT_EQ(0, knob_read(name, before, sizeof(before)));
+	EXPECT_EQ(-err, knob_write(name, val))
+		TH_LOG("%s <- '%s'", name, val);
+	ASSERT_EQ(0, knob_read(name, after, sizeof(after)));
+	EXPECT_STREQ(before, after)
+		TH_LOG("%s changed by a refused write of '%s'", name, val);
+}
+
+/*
+ * Out-of-range values give -ERANGE, garbage -EINVAL, values that
+ * contradict another knob -EINVAL; none changes anything.  A valid value
+ * is taken and read back.
+ */
+TEST_F(hp, placement_knobs_validate)
+{
+	unsigned long long v;
+	char buf[32];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(num_knobs); i++) {
+		const struct num_knob *k = &num_knobs[i];
+		unsigned long long old;
+
+		ASSERT_EQ(0, knob_read_u64(k->name, &old));
+		if (k->min > 0) {
+			snprintf(buf, sizeof(buf), "%llu", k->min - 1);
+			expect_refused(_metadata, k->name, buf, ERANGE);
+		}
+		snprintf(buf, sizeof(buf), "%llu", k->max + 1);
+		expect_refused(_metadata, k->name, buf, ERANGE);
+		expect_refused(_metadata, k->name, "99999999999999999999",
+			       ERANGE);
+		expect_refused(_metadata, k->name, "-1", EINVAL);
+		expect_refused(_metadata, k->name, "12abc", EINVAL);
+		expect_refused(_metadata, k->name, "\n", EINVAL);
+		ASSERT_EQ(0, knob_write_u64(k->name, k->good))
+			TH_LOG("%s <- %llu", k->name, k->good);
+		ASSERT_EQ(0, knob_read_u64(k->name, &v));
+		EXPECT_EQ(k->good, v);
+		ASSERT_EQ(0, knob_write_u64(k->name, old));
+	}
+	/* merge_ratio must stay below split_ratio ... */
+	ASSERT_EQ(0, knob_read_u64("split_ratio", &v));
+	snprintf(buf, sizeof(buf), "%llu", v);
+	expect_refused(_metadata, "merge_ratio", buf, EINVAL);
+	/* ... and merge_floor_samples at most split_min_samples. */
+	ASSERT_EQ(0, knob_read_u64("split_min_samples", &v));
+	snprintf(buf, sizeof(buf), "%llu", v + 1);
+	expect_refused(_metadata, "merge_floor_samples", buf, EINVAL);
+
+	expect_refused(_metadata, "migrate", "2", EINVAL);
+	expect_refused(_metadata, "migrate", "on", EINVAL);
+	expect_refused(_metadata, "scope", "some", EINVAL);
+	expect_refused(_metadata, "scope", "\n", EINVAL);
+	ASSERT_EQ(0, knob_write("scope", "opted_in"));
+	ASSERT_EQ(0, choice_selected("scope", buf, sizeof(buf)));
+	EXPECT_STREQ("opted_in", buf);
+	ASSERT_EQ(0, knob_write("scope", "all"));
+	EXPECT_EQ(-EACCES, knob_write("fast_node", "1"));
+	EXPECT_EQ(-EACCES, knob_write("stats/promoted", "0"));
+}
+
+/* ---- the GUPS hot set ---- */
+
+/* Start gups with @argv; its stdout goes to @out. */
+static pid_t spawn(char *const argv[], const char *out)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int nul = open("/dev/null", O_RDONLY);
+
+		/* gups --pause-after-init also starts on a newline on stdin. */
+		if (nul >= 0)
+			dup2(nul, 0);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The "START END" the gups --hot-addr-file wrote, once it is there. */
+static bool read_hot_file(const char *path, unsigned long *start,
+			  unsigned long *end, int timeout_s)
+{
+	double stop = now_s() + timeout_s;
+
+	do {
+		FILE *f = fopen(path, "r");
+		int n = 0;
+
+		if (f) {
+			n = fscanf(f, "%lx %lx", start, end);
+			fclose(f);
+		}
+		if (n == 2 && *end > *start)
+			return true;
+		usleep(POLL_US);
+	} while (now_s() < stop);
+	return false;
+}
+
+/* The mapping of @pid that contains @addr. */
+static bool vma_of(pid_t pid, unsigned long addr, unsigned long *lo,
+		   unsigned long *hi)
+{
+	char path[64], line[256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%lx-%lx", lo, hi) == 2 &&
+			*lo <= addr && addr < *hi;
+	fclose(f);
+	return found;
+}
+
+/*
+ * GUPS with an array larger than the fast node: the array is filled from
+ * its low end, with migration off, so the fast node fills with what
+ * becomes cold data and the hot region, near the high end, lands on the
+ * slow node.  Then migration is turned on and the updates start.
+ * HyperPlace must bring >= 90% of the hot region to the fast node,
+ * demoting cold pages to make room, and the GUPS checksum must match at
+ * the end.
+ */
+TEST_F_TIMEOUT(hp, gups_hot_set_moves_to_fast_node, CONVERGE_TIMEOUT_S + 240)
+{
+	unsigned long fast_mib = node_mib(self->fast, "MemTotal");
+	unsigned long slow_free = node_mib(self->slow, "MemFree");
+	unsigned long size, hot_mib = 128, hs, he, lo, hi;
+	unsigned long long promoted0, demoted0, promoted, demoted;
+	unsigned long long exchanged0, exchanged, failed0, failed;
+	char size_s[16], hot_s[16], off_s[16];
+	const char *hot_file = "/tmp/placement-hot";
+	const char *out = "/tmp/placement-gups.out";
+	double start, end, pct = 0, hot_fast0, cold_fast0, cold_fast;
+	double last_log = 0;
+	char *const argv[] = {
+		"gups", "-s", size_s, "-t", "1", "-d", "3600", "-p", "hotset",
+		"--hot-mib", hot_s, "--hot-offset", off_s, "--hot-frac", "95",
+		"--hot-addr-file", (char *)hot_file, "--pause-after-init", NULL,
+	};
+	int status;
+	pid_t pid;
+
+	size = fast_mib + 512;
+	if (slow_free < size - fast_mib / 2 + 256)
+		SKIP(return, "slow node too small (%lu MiB free)", slow_free);
+	snprintf(size_s, sizeof(size_s), "%lu", size);
+	snprintf(hot_s, sizeof(hot_s), "%lu", hot_mib);
+	snprintf(off_s, sizeof(off_s), "%lu", size - 2 * hot_mib);
+	unlink(hot_file);
+	/* Let the array fill by first touch; the fixture turns it back on. */
+	ASSERT_EQ(0, knob_write("migrate", "0"));
+	pid = spawn(argv, out);
+	ASSERT_GT(pid, 0);
+	if (!read_hot_file(hot_file, &hs, &he, 300)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			SKIP(return, "no gups in PATH");
+		ASSERT_TRUE(false) TH_LOG("gups never wrote %s", hot_file);
+	}
+	ASSERT_TRUE(vma_of(pid, hs, &lo, &hi));
+	hot_fast0 = pct_on(pid, hs, he, self->fast);
+	cold_fast0 = pct_on(pid, lo, hs, self->fast);
+	TH_LOG("array %lu MiB, hot %#lx-%#lx: %.1f%% of it and %.1f%% of the cold part below it on the fast node",
+	       size, hs, he, hot_fast0, cold_fast0);
+	ASSERT_LT(hot_fast0, 50.0) TH_LOG("the hot set did not start on the slow node");
+	ASSERT_EQ(0, stat_read("promoted", &promoted0));
+	ASSERT_EQ(0, stat_read("demoted", &demoted0));
+	ASSERT_EQ(0, stat_read("exchanged", &exchanged0));
+	ASSERT_EQ(0, stat_read("failed", &failed0));
+	ASSERT_EQ(0, knob_write("migrate", "1"));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+
+	start = now_s();
+	end = start + CONVERGE_TIMEOUT_S;
+	while (now_s() < end) {
+		pct = pct_on(pid, hs, he, self->fast);
+		if (pct >= 90)
+			break;
+		if (now_s() - last_log >= 30) {
+			last_log = now_s();
+			TH_LOG("hot set on the fast node: %.1f%%", pct);
+		}
+		sleep(1);
+	}
+	TH_LOG("%.1f%% of the hot set on the fast node after %.0f s", pct,
+	       now_s() - start);
+	cold_fast = pct_on(pid, lo, hs, self->fast);
+	kill(pid, SIGUSR2);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, stat_read("promoted", &promoted));
+	ASSERT_EQ(0, stat_read("demoted", &demoted));
+	ASSERT_EQ(0, stat_read("exchanged", &exchanged));
+	ASSERT_EQ(0, stat_read("failed", &failed));
+	TH_LOG("cold part on the fast node %.1f%% -> %.1f%%; pages promoted %llu, demoted %llu (exchanged %llu), failed %llu",
+	       cold_fast0, cold_fast, promoted - promoted0,
+	       demoted - demoted0, exchanged - exchanged0, failed - failed0);
+
+	EXPECT_GE(pct, 90.0);
+	EXPECT_LT(cold_fast, cold_fast0) TH_LOG("no cold page left the fast node");
+	EXPECT_GT(demoted, demoted0);
+	EXPECT_GT(promoted, promoted0);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("gups failed (verification?), status %#x; see %s",
+		       status, out);
+}
+
+/* ---- THP and data integrity ---- */
+
+/*
+ * A THP-backed region filled on the slow node and kept busy moves to the
+ * fast node in whole huge pages, with its contents intact.
+ */
+TEST_F_TIMEOUT(hp, thp_moves_whole_with_its_data, MOVE_TIMEOUT_S + 60)
+{
+	struct region r;
+	long thp0, thp;
+	double pct;
+
+	ASSERT_EQ(0, region_create(&r, REGION_MIB, true, self->slow));
+	thp0 = thp_kib_at(region_start_addr(&r));
+	if (thp0 < (long)(REGION_MIB * 1024 / 2))
+		SKIP(return, "THP unavailable (%ld kB of huge pages)", thp0);
+	ASSERT_EQ(0.0, pct_on(getpid(), region_start_addr(&r),
+			      region_end_addr(&r), self->fast));
+	ASSERT_EQ(0, region_start(&r));
+	pct = wait_region_on(&r, self->fast, 90, MOVE_TIMEOUT_S);
+	region_stop(&r);
+	thp = thp_kib_at(region_start_addr(&r));
+	TH_LOG("%.1f%% on the fast node; AnonHugePages %ld -> %ld kB", pct,
+	       thp0, thp);
+	EXPECT_GE(pct, 90.0);
+	EXPECT_EQ(thp0, thp) TH_LOG("huge pages were split on the way");
+	EXPECT_EQ(r.sum, region_checksum(&r)) TH_LOG("data changed");
+}
+
+/* ---- nothing moves when it must not ---- */
+
+static unsigned long long moved_pages(void)
+{
+	unsigned long long p = 0, d = 0;
+
+	stat_read("promoted", &p);
+	stat_read("demoted", &d);
+	return p + d;
+}
+
+/*
+ * With HyperPlace disabled, with migration off, with the process opted
+ * out, or with only opted-in processes placed, a busy region filled on
+ * the slow node stays there (and with the first two, no page of any
+ * process moves).  Then, with placement allowed again, a region moves,
+ * which shows that the setup would have shown a move.
+ */
+TEST_F_TIMEOUT(hp, nothing_moves_when_not_allowed,
+	       4 * (QUIET_S + 30) + MOVE_TIMEOUT_S + 60)
+{
+	static const struct {
+		const char *what, *knob, *val;
+		int prctl;
+		bool system_wide;
+	} cases[] = {
+		{ "enabled=0", "enabled", "0", -1, true },
+		{ "migrate=0", "migrate", "0", -1, true },
+		{ "PR_HYPERPLACE_EXCLUDE", NULL, NULL, PR_HYPERPLACE_EXCLUDE },
+		{ "scope=opted_in", "scope", "opted_in", -1 },
+	};
+	unsigned long long moved0;
+	struct region r;
+	unsigned int i;
+	double pct;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (cases[i].knob) {
+			ASSERT_EQ(0, knob_write(cases[i].knob, cases[i].val));
+		} else {
+			ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, cases[i].prctl,
+					   0, 0, 0));
+		}
+		moved0 = moved_pages();
+		ASSERT_EQ(0, region_create(&r, REGION_MIB, false, self->slow));
+		ASSERT_EQ(0, region_start(&r));
+		sleep(QUIET_S);
+		region_stop(&r);
+		pct = pct_on(getpid(), region_start_addr(&r),
+			     region_end_addr(&r), self->fast);
+		EXPECT_EQ(0.0, pct) TH_LOG("%s: %.1f%% moved", cases[i].what, pct);
+		if (cases[i].system_wide) {
+			EXPECT_EQ(moved0, moved_pages()) TH_LOG("%s", cases[i].what);
+		}
+		EXPECT_EQ(r.sum, region_checksum(&r));
+		munmap(r.p, r.len);
+		ASSERT_EQ(0, knob_write("enabled", "1"));
+		ASSERT_EQ(0, knob_write("migrate", "1"));
+		ASSERT_EQ(0, knob_write("scope", "all"));
+		ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_DEFAULT,
+				   0, 0, 0));
+	}
+	ASSERT_EQ(0, region_create(&r, REGION_MIB, false, self->slow));
+	ASSERT_EQ(0, region_start(&r));
+	pct = wait_region_on(&r, self->fast, 90, MOVE_TIMEOUT_S);
+	region_stop(&r);
+	EXPECT_GE(pct, 90.0) TH_LOG("the region never moved once allowed");
+	EXPECT_EQ(r.sum, region_checksum(&r));
+}
+
+/* The prctl policy: validated, readable, inherited across fork. */
+TEST_F(hp, prctl_policy)
+{
+	int status;
+	pid_t pid;
+
+	EXPECT_EQ(PR_HYPERPLACE_DEFAULT, prctl(PR_GET_HYPERPLACE, 0, 0, 0, 0));
+	EXPECT_EQ(-1, prctl(PR_SET_HYPERPLACE, 3, 0, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_EXCLUDE, 1, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, prctl(PR_GET_HYPERPLACE, 1, 0, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(PR_HYPERPLACE_DEFAULT, prctl(PR_GET_HYPERPLACE, 0, 0, 0, 0));
+
+	ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_EXCLUDE, 0, 0, 0));
+	EXPECT_EQ(PR_HYPERPLACE_EXCLUDE, prctl(PR_GET_HYPERPLACE, 0, 0, 0, 0));
+	pid = fork();
+	if (pid == 0)
+		_exit(prctl(PR_GET_HYPERPLACE, 0, 0, 0, 0));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(PR_HYPERPLACE_EXCLUDE, WEXITSTATUS(status));
+	ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_INCLUDE, 0, 0, 0));
+	EXPECT_EQ(PR_HYPERPLACE_INCLUDE, prctl(PR_GET_HYPERPLACE, 0, 0, 0, 0));
+	ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_DEFAULT, 0, 0, 0));
+}
+
+/* ---- churn ---- */
+
+/* A child that maps, touches, remaps, protects and unmaps, then exits. */
+static void churn_child(unsigned int seed)
+{
+	size_t len = (4 + seed % 8) * MiB;
+	char *p, *q;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(1);
+	memset(p, seed, len);
+	q = mremap(p, len, 2 * len, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		_exit(2);
+	memset(q + len, seed + 1, len);
+	if (mprotect(q, len / 2, PROT_READ))
+		_exit(3);
+	if (q[len / 4] != (char)seed || q[len + 1] != (char)(seed + 1))
+		_exit(4);
+	usleep(50000 * (seed % 4));
+	munmap(q + len / 2, len / 2);
+	_exit(0);
+}
+
+/* Whether process @pid is alive and not a zombie. */
+static bool alive(int pid)
+{
+	char path[64], buf[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_line(path, buf, sizeof(buf)))
+		return false;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/*
+ * Count the processes HyperPlace holds state for (debugfs "ranges") that
+ * are no longer alive; log them.  -1 if the file cannot be read.
+ */
+static int dead_states(struct __test_metadata *_metadata, bool log)
+{
+	char *all = read_all("/sys/kernel/debug/hyperplace/ranges"), *line;
+	int dead = 0, pid;
+
+	if (!all)
+		return -1;
+	for (line = all; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (sscanf(line, "pid %d ", &pid) == 1 && pid > 0 &&
+		    !alive(pid)) {
+			if (log)
+				TH_LOG("state left for pid %d", pid);
+			dead++;
+		}
+	}
+	free(all);
+	return dead;
+}
+
+/*
+ * Processes come and go, and map, move, protect and unmap memory while
+ * migration runs (a busy region is on the way to the fast node).  Every
+ * child sees its own data; the region's data stays intact; and once the
+ * children are gone HyperPlace holds state for no process that is not
+ * alive, and its count of managed processes matches.
+ */
+TEST_F_TIMEOUT(hp, churn_leaves_no_state, MOVE_TIMEOUT_S + 180)
+{
+	unsigned int i, bad = 0;
+	unsigned long long mms;
+	struct region r;
+	int dead = -1;
+	double end;
+
+	if (access("/sys/kernel/debug/hyperplace/ranges", R_OK))
+		SKIP(return, "no debugfs ranges (CONFIG_HYPERPLACE_DEBUG)");
+	ASSERT_EQ(0, region_create(&r, REGION_MIB, false, self->slow));
+	ASSERT_EQ(0, region_start(&r));
+	for (i = 0; i < 200; i++) {
+		int status;
+		pid_t pid = fork();
+
+		ASSERT_GE(pid, 0);
+		if (pid == 0)
+			churn_child(i);
+		/* A few at once, so some exit while others are sampled. */
+		if (i % 4 != 3)
+			continue;
+		while ((pid = wait(&status)) > 0)
+			bad += !WIFEXITED(status) || WEXITSTATUS(status);
+	}
+	while (wait(NULL) > 0)
+		;
+	EXPECT_EQ(0, bad) TH_LOG("%u children saw wrong data", bad);
+	region_stop(&r);
+	EXPECT_EQ(r.sum, region_checksum(&r));
+
+	/* Teardown can be deferred to a workqueue: give it time. */
+	end = now_s() + 60;
+	do {
+		dead = dead_states(_metadata, false);
+		if (!dead)
+			break;
+		usleep(POLL_US);
+	} while (now_s() < end);
+	if (dead)
+		dead = dead_states(_metadata, true);
+	EXPECT_EQ(0, dead);
+	ASSERT_EQ(0, stat_read("mms", &mms));
+	TH_LOG("%llu processes managed after the churn", mms);
+}
+
+TEST_HARNESS_MAIN

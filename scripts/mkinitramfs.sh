@@ -23,7 +23,7 @@ cp "$busybox" "$stage/bin/busybox"
 install -m 0755 "$HP_ROOT/scripts/guest/init" "$stage/init"
 install -m 0755 "$HP_ROOT/scripts/guest/selftest/"* "$stage/hp/selftest/"
 install -m 0755 "$HP_ROOT/scripts/guest/bench-sampling.sh" \
-	"$HP_ROOT/scripts/guest/placement-demo.sh" \
+	"$HP_ROOT/scripts/guest/placement-demo.sh" "$HP_ROOT/scripts/guest/hotset.sh" \
 	"$HP_ROOT/scripts/guest/bench-vm.sh" "$stage/hp/"
 # Programs the tests and benchmarks run in the guest.
 ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \

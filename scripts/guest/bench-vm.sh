@@ -23,15 +23,9 @@ set -u
 secs=${1:-90}
 shift 2>/dev/null
 mechs=${*:-none hyperplace-abit hyperplace-pebs tpp damon}
-hp=/sys/kernel/mm/hyperplace
 damon=/sys/kernel/mm/damon/admin
 hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
-fast=$(cat $hp/fast_node) slow=$(cat $hp/slow_node)
-fast_mib=$(awk '/MemTotal/ {print int($4 / 1024)}' \
-	/sys/devices/system/node/node$fast/meminfo)
-size=$((fast_mib + 512)) hot=128
-off=$((size - 2 * hot))
-
+. /hp/hotset.sh
 # CPU seconds (user + system) of the processes whose comm matches $1.
 cpu_of() {
 	t=0
@@ -132,20 +126,7 @@ mech_threads() {
 run_one() {
 	m=$1
 	all_off
-	rm -f /tmp/hot
-	gups -s $size -t 1 -d 3600 -p hotset --hot-mib $hot --hot-offset $off \
-		--hot-frac 95 --hot-addr-file /tmp/hot --pause-after-init \
-		< /dev/null > /tmp/gups-$m.out 2>&1 &
-	pid=$!
-	while [ ! -s /tmp/hot ]; do sleep 0.5; done
-	read -r hs he < /tmp/hot
-	lo= hi=
-	while read -r range rest; do
-		s=${range%-*} e=${range#*-}
-		if [ $((0x$s)) -le $((hs)) ] && [ $((hs)) -lt $((0x$e)) ]; then
-			lo=$s hi=$e
-		fi
-	done < /proc/$pid/maps
+	hotset_start /tmp/gups-$m.out
 	mcpu0=0
 	for t in $(mech_threads $m); do mcpu0=$((mcpu0 + $(cpu_of "$t"))); done
 	k0=$(cpu_of "kswapd*") g0=$(sys_of $pid)
@@ -158,8 +139,7 @@ run_one() {
 	kill -USR1 $pid
 	t=0 t90=-1 pct=0
 	while [ $t -le "$secs" ]; do
-		pct=$(nodeof $pid $hs $he | awk -v n=$fast \
-			'{ printf "%.1f", $2 ? 100 * $(3 + n) / $2 : 0 }')
+		pct=$(hotset_pct $fast)
 		printf 'series\t%s\t%d\t%s\n' $m $t $pct
 		[ $t90 -lt 0 ] && awk -v p=$pct 'BEGIN { exit !(p >= 90) }' && t90=$t
 		sleep 2

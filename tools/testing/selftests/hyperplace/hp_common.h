@@ -170,4 +170,20 @@ static inline int stat_read(const char *name, unsigned long long *v)
 	return read_u64(path, v);
 }
 
+/* The value in brackets of a choice knob ("[all] opted_in" -> "all"). */
+static inline int choice_selected(const char *name, char *buf, size_t len)
+{
+	char line[128], *l, *r;
+	int ret = knob_read(name, line, sizeof(line));
+
+	if (ret)
+		return ret;
+	l = strchr(line, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r)
+		return -EINVAL;
+	snprintf(buf, len, "%.*s", (int)(r - l - 1), l + 1);
+	return 0;
+}
+
 #endif /* HP_COMMON_H */

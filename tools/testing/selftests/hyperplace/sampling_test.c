@@ -90,17 +90,7 @@ static bool expired(double end)
 /* The word in brackets of "source", e.g. "auto" from "[auto] pebs abit". */
 static int source_selected(char *buf, size_t len)
 {
-	char line[128], *l, *r;
-	int ret = knob_read("source", line, sizeof(line));
-
-	if (ret)
-		return ret;
-	l = strchr(line, '[');
-	r = l ? strchr(l, ']') : NULL;
-	if (!r)
-		return -EINVAL;
-	snprintf(buf, len, "%.*s", (int)(r - l - 1), l + 1);
-	return 0;
+	return choice_selected("source", buf, len);
 }
 
 /* Sources switch in the background: wait for @want to be the active one. */

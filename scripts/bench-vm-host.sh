@@ -29,8 +29,8 @@ END {
 			ratio = t[h] > 0 ? t[o] / t[h] : 0
 			printf "goal %s vs %s: 90%% in %s s vs %s%s s (%.1fx sooner, goal 5x: %s); CPU %.2f s vs %.2f s (%s)\n",
 				h, o, t[h], miss[o] ? ">" : "", t[o], ratio,
-				ratio >= 5 ? "met" : "missed", cpu[h], cpu[o],
-				cpu[h] < cpu[o] ? "less: met" : "not less: missed"
+				(ratio >= 5 ? "met" : "missed"), cpu[h], cpu[o],
+				(cpu[h] < cpu[o] ? "less: met" : "not less: missed")
 		}
 	}
 }' "$tsv" | sort

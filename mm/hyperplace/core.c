@@ -61,6 +61,13 @@ const char *const hp_source_names[HP_NR_SOURCES] = {
  */
 DEFINE_MUTEX(hp_spaces_lock);
 
+/*
+ * Held by khyperplaced while it moves pages.  A write that turns moving
+ * off takes it once, so that no move is under way when the write
+ * returns.  Order: hp_config_lock -> hp_migrate_lock.
+ */
+static DEFINE_MUTEX(hp_migrate_lock);
+
 /* Managed mms; an hp_mm on this list has a live mm_struct. */
 DEFINE_MUTEX(hp_mms_lock);
 LIST_HEAD(hp_mms);
@@ -585,6 +592,11 @@ int hp_config_apply(const struct hp_config *new)
 		hp_pebs_stop();
 	hp_set_source(want_pebs, new->enabled && !want_pebs, ret);
 	hp_config = *new;
+	if (!new->enabled || !new->migrate) {
+		/* Wait for a move under way: none starts after this. */
+		mutex_lock(&hp_migrate_lock);
+		mutex_unlock(&hp_migrate_lock);
+	}
 	hp_kick();
 	return 0;
 }
@@ -617,10 +629,13 @@ static int hp_thread_fn(void *unused)
 		}
 		ms = jiffies_to_msecs(jiffies - last_tick);
 		last_tick = jiffies;
-		if (cfg.enabled && cfg.migrate)
+		mutex_lock(&hp_migrate_lock);
+		/* Read again: the knobs may have changed since @cfg. */
+		if (READ_ONCE(hp_config.enabled) && READ_ONCE(hp_config.migrate))
 			hp_migrate_step(&cfg, ms);
 		else
 			hp_migrate_forget();
+		mutex_unlock(&hp_migrate_lock);
 		wait_event_freezable_timeout(hp_wait,
 					     kthread_should_stop() ||
 					     READ_ONCE(hp_kicked),

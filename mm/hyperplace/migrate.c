@@ -42,6 +42,14 @@
 #define HP_MIGRATE_BATCH	2048
 /* Pages looked at per tick, so a long plan never hogs the thread. */
 #define HP_SCAN_PER_TICK	65536
+/*
+ * Promotions into free memory stop this many pages above the point where
+ * demotions start.  Pages move in whole folios, so without this band a
+ * huge page promoted into the last free pages would push the node below
+ * its headroom, a huge page would be demoted to restore it, and so on
+ * for ever.
+ */
+#define HP_PROMOTE_BAND		(4 * HPAGE_PMD_NR)
 /* Decisions traced per epoch. */
 #define HP_TRACED_DECISIONS	64
 
@@ -52,6 +60,8 @@
  * @start: first byte
  * @end: one past the last byte
  * @density: the range's access density when the plan was made
+ * @low: @density less two standard deviations of its sampling noise
+ * @high: @density plus two standard deviations of its sampling noise
  */
 struct hp_interval {
 	struct mm_struct *mm;
@@ -59,6 +69,8 @@ struct hp_interval {
 	unsigned long start;
 	unsigned long end;
 	u64 density;
+	u64 low;
+	u64 high;
 };
 
 /**
@@ -218,14 +230,25 @@ static int hp_iv_colder_first(const void *a, const void *b)
 	return -hp_iv_denser_first(a, b);
 }
 
+/*
+ * Add [@start, @end) of range @r to @l, with the range's density and its
+ * bounds: a count of n samples is known to about sqrt(n), so the density
+ * is taken to lie within 2 / sqrt(n) of itself.
+ */
 static void hp_plan_add(struct hp_plan_list *l, struct hp_mm *hpm,
-			unsigned long start, unsigned long end, u64 density)
+			const struct hp_range *r, unsigned long start,
+			unsigned long end)
 {
+	u32 root = int_sqrt64(hp_range_count(r) >> HP_COUNT_SHIFT);
+	u64 d = hp_range_density(r);
+
 	if (start >= end)
 		return;
 	l->iv[l->nr++] = (struct hp_interval) {
 		.mm = hpm->mm, .pid = hpm->pid,
-		.start = start, .end = end, .density = density,
+		.start = start, .end = end, .density = d,
+		.low = root > 2 ? mul_u64_u32_div(d, root - 2, root) : 0,
+		.high = root ? mul_u64_u32_div(d, root + 2, root) : d,
 	};
 }
 
@@ -257,15 +280,14 @@ static int hp_plan_make(struct hp_plan *p, struct hp_mm **hpms,
 		mmgrab(hpm->mm);
 		p->mms[p->nr_mms++] = hpm->mm;
 		for (r = hp_space_first(hpm->space); r; r = hp_range_next(r)) {
-			u64 d = hp_range_density(r);
-
-			hp_plan_add(&p->promote, hpm, r->hot_start, r->hot_end, d);
+			hp_plan_add(&p->promote, hpm, r, r->hot_start,
+				    r->hot_end);
 			if (r->hot_start == r->hot_end) {
-				hp_plan_add(&p->demote, hpm, r->start, r->end, d);
+				hp_plan_add(&p->demote, hpm, r, r->start, r->end);
 				continue;
 			}
-			hp_plan_add(&p->demote, hpm, r->start, r->hot_start, d);
-			hp_plan_add(&p->demote, hpm, r->hot_end, r->end, d);
+			hp_plan_add(&p->demote, hpm, r, r->start, r->hot_start);
+			hp_plan_add(&p->demote, hpm, r, r->hot_end, r->end);
 		}
 	}
 	sort(p->promote.iv, p->promote.nr, sizeof(*p->promote.iv),
@@ -530,8 +552,9 @@ struct hp_work {
 /*
  * Move up to about @max pages of the intervals of @l, from where the last
  * call stopped, from node @from to node @nid, stopping at the first
- * interval denser than @max_density.  Uses up *@scan page lookups at
- * most.  A process that opted out since the plan was made is skipped,
+ * interval that may be denser than @max_density (see &hp_interval.high).
+ * Uses up *@scan page lookups at most.  A process that opted out since
+ * the plan was made is skipped,
  * and so, until the next plan, is one whose mmap lock is taken.
  */
 static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
@@ -551,7 +574,7 @@ static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
 		unsigned long addr = max(l->addr, iv->start);
 		unsigned int isolated;
 
-		if (iv->density > max_density)
+		if (iv->high > max_density)
 			break;
 		if (addr >= iv->end || !mmget_not_zero(iv->mm)) {
 			l->pos++;
@@ -602,15 +625,18 @@ static void hp_refill(unsigned long rate, unsigned int ms)
 }
 
 /*
- * The densest cold data worth evicting for the next hot interval: an
- * exchange must gain more than the hysteresis, else equally warm data
- * would just trade places between the nodes.
+ * The densest cold data worth evicting for the next hot interval.  An
+ * exchange costs two moves, so the hot data must be denser beyond doubt,
+ * in the sense in which a range splits: its density, less its noise, at
+ * least split_ratio percent of the cold data's, plus its noise.  Ranges
+ * that only sampling noise tells apart would otherwise trade places
+ * between the nodes at every epoch.
  */
 static u64 hp_exchange_ceiling(const struct hp_plan_list *hot,
 			       const struct hp_config *cfg)
 {
-	return mul_u64_u32_div(hot->iv[hot->pos].density, 100,
-			       100 + cfg->range.hysteresis + 1);
+	return mul_u64_u32_div(hot->iv[hot->pos].low, 100,
+			       cfg->range.split_ratio);
 }
 
 /**
@@ -621,8 +647,9 @@ static u64 hp_exchange_ceiling(const struct hp_plan_list *hot,
  * Demotes the coldest pages while the fast node has less free memory
  * than its headroom, then promotes the densest hot pages, demoting cold
  * ones first where a promotion would eat into the headroom (an
- * exchange).  When nothing cold is left to demote, promotions may still
- * use the fast node down to its high watermarks.  Moves no more pages
+ * exchange).  Promotions stop HP_PROMOTE_BAND pages above the point
+ * where demotions start.  When nothing cold is left to demote, that
+ * point drops to the fast node's high watermarks.  Moves no more pages
  * than the rate limit has earned.
  */
 void hp_migrate_step(const struct hp_config *cfg, unsigned int ms)
@@ -654,6 +681,7 @@ void hp_migrate_step(const struct hp_config *cfg, unsigned int ms)
 				continue;
 			floor = high;	/* nothing cold left */
 		}
+		floor += HP_PROMOTE_BAND;
 		want = min_t(long, hp_tokens, HP_MIGRATE_BATCH);
 		if (free < floor + want) {
 			w = hp_work_list(cold, fast, slow, false, true,

@@ -59,6 +59,17 @@ damon_set() {	# damon_set on|off
 	echo 10 > $c/monitoring_attrs/nr_regions/min
 	echo 1000 > $c/monitoring_attrs/nr_regions/max
 	echo 1 > $c/targets/nr_targets
+	# A paddr target monitors the regions it is given: the largest
+	# System RAM range (it spans both nodes here).
+	best=0
+	while IFS= read -r line; do
+		case $line in " "*) continue ;; *": System RAM") ;; *) continue ;; esac
+		r=${line%% :*} s=$((0x${r%-*})) e=$((0x${r#*-} + 1))
+		[ $((e - s)) -gt $best ] && best=$((e - s)) rs=$s re=$e
+	done < /proc/iomem
+	echo 1 > $c/targets/0/regions/nr_regions
+	echo $rs > $c/targets/0/regions/0/start
+	echo $re > $c/targets/0/regions/0/end
 	echo 2 > $c/schemes/nr_schemes
 	# Hot: accessed in >= 25% of the samples of an aggregation interval.
 	# Cold: not accessed for 5 s.  Both at most 256 MiB/s, as HyperPlace.
@@ -76,6 +87,7 @@ damon_set() {	# damon_set on|off
 			echo 50 > $s/access_pattern/age/min
 		fi
 		echo 4096 > $s/access_pattern/sz/min
+		echo 1099511627776 > $s/access_pattern/sz/max
 		echo 4294967295 > $s/access_pattern/age/max
 		echo 268435456 > $s/quotas/bytes
 		echo 1000 > $s/quotas/reset_interval_ms
@@ -149,6 +161,14 @@ run_one() {
 	for t in $(mech_threads $m); do mcpu=$((mcpu + $(cpu_of "$t"))); done
 	k=$(cpu_of "kswapd*") g=$(sys_of $pid)
 	p=$(vmstat_sum '^pgpromote_success$') d=$(vmstat_sum '^pgdemote_')
+	if [ $m = damon ]; then
+		# What DAMON's schemes did, from its own statistics.
+		echo update_schemes_stats > $damon/kdamonds/0/state
+		for i in 0 1; do
+			st=$damon/kdamonds/0/contexts/0/schemes/$i
+			echo "# damon scheme $(cat $st/action): tried $(cat $st/stats/nr_tried) regions ($(cat $st/stats/sz_tried) bytes), applied $(cat $st/stats/sz_applied) bytes"
+		done
+	fi
 	kill -USR2 $pid
 	wait $pid
 	[ -n "$inj" ] && wait $inj

@@ -18,6 +18,9 @@
 # SECS_TO_90 is -1 when 90% was not reached.  MECH_CPU_S is the CPU time
 # of the mechanism's own threads (khyperplaced plus hp-inject, kdamond);
 # NUMA balancing works in the faulting task, so its cost is in GUPS_SYS_S.
+# PROMOTED and DEMOTED are the vmstat pgpromote_success and pgdemote_*
+# deltas: DAMON's moves are not counted there (reason MR_DAMON), so for
+# DAMON the run prints its schemes' own statistics as comments.
 #   bench-vm.sh [SECONDS [MECH...]]   (default 90 s, all mechanisms)
 set -u
 secs=${1:-90}

@@ -48,6 +48,15 @@ verified() {	# ran, printed "verify: ok" and an "ok" TSV line
 	[ "$rc" -eq 0 ] && grep -qx 'verify: ok' "$TMP/out" && [ "$(tsv 8)" = ok ]
 }
 
+# wait_out RE: wait (up to 10 s) for a line matching RE in $TMP/out
+wait_out() {
+	i=0
+	while ! grep -q "$1" "$TMP/out" && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # hot_pct: the percentage printed by --count-hot
 hot_pct() {
 	sed -n 's/^gups: hot: .*(\([0-9.]*\)%).*/\1/p' "$TMP/out"
@@ -169,11 +178,7 @@ rm -f "$TMP/hot"
 "$BIN" -s 16 -t 2 -p hotset --hot-offset 8 --hot-mib 2 --hot-addr-file "$TMP/hot" \
 	--pause-after-init >"$TMP/out" 2>"$TMP/err" </dev/null &
 pid=$!
-i=0
-while ! grep -q '^paused' "$TMP/out" && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_out '^paused'
 grep -q "^paused	$pid\$" "$TMP/out" && [ -s "$TMP/hot" ]
 ok $? "--pause-after-init: prints 'paused<TAB>PID' once the hot-addr-file is written"
 # mapped START END PID: one mapping of PID holds [START, END)
@@ -203,11 +208,7 @@ ok $? "--pause-after-init: a newline on stdin starts the updates"
 # --- stopping early ---------------------------------------------------------------
 "$BIN" -s 8 -t 2 -d 600 >"$TMP/out" 2>"$TMP/err" </dev/null &
 pid=$!
-i=0
-while ! grep -q '^gups: init' "$TMP/out" && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_out '^gups: init'
 sleep 0.3
 kill -USR2 "$pid"
 wait "$pid"

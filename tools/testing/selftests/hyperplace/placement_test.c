@@ -582,12 +582,15 @@ TEST_F_TIMEOUT(hp, thp_moves_whole_with_its_data, MOVE_TIMEOUT_S + 60)
 	long thp0, thp;
 	double pct;
 
+	/* Fill with migration off: a slow kernel would move it meanwhile. */
+	ASSERT_EQ(0, knob_write("migrate", "0"));
 	ASSERT_EQ(0, region_create(&r, REGION_MIB, true, self->slow));
 	thp0 = thp_kib_at(region_start_addr(&r));
 	if (thp0 < (long)(REGION_MIB * 1024 / 2))
 		SKIP(return, "THP unavailable (%ld kB of huge pages)", thp0);
 	ASSERT_EQ(0.0, pct_on(getpid(), region_start_addr(&r),
 			      region_end_addr(&r), self->fast));
+	ASSERT_EQ(0, knob_write("migrate", "1"));
 	ASSERT_EQ(0, region_start(&r));
 	pct = wait_region_on(&r, self->fast, 90, MOVE_TIMEOUT_S);
 	region_stop(&r);

@@ -176,11 +176,9 @@ static void hp_node_sizes(int nid, unsigned long *managed,
 }
 
 /* Free fast-node pages HyperPlace keeps: the high watermarks + headroom. */
-static unsigned long hp_free_target(const struct hp_config *cfg)
+static unsigned long hp_free_target(const struct hp_config *cfg,
+				    unsigned long managed, unsigned long high)
 {
-	unsigned long managed, high;
-
-	hp_node_sizes(hp_fast_nid, &managed, &high);
 	return high + managed / 100 * cfg->headroom_pct;
 }
 
@@ -204,7 +202,7 @@ unsigned long hp_fast_capacity(const struct hp_config *cfg)
 	usable = hp_node_free(hp_fast_nid) +
 		 node_page_state(NODE_DATA(hp_fast_nid), NR_ANON_MAPPED);
 	usable = min(usable, managed);
-	target = hp_free_target(cfg);
+	target = hp_free_target(cfg, managed, high);
 	return usable > target ? usable - target : 0;
 }
 
@@ -573,6 +571,7 @@ static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
 		struct hp_interval *iv = &l->iv[l->pos];
 		unsigned long addr = max(l->addr, iv->start);
 		unsigned int isolated;
+		bool wanted;
 
 		if (iv->high > max_density)
 			break;
@@ -581,8 +580,9 @@ static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
 			l->addr = 0;
 			continue;
 		}
-		if (!hp_mm_wanted(iv->mm) || !mmap_read_trylock(iv->mm)) {
-			if (hp_mm_wanted(iv->mm))
+		wanted = hp_mm_wanted(iv->mm);
+		if (!wanted || !mmap_read_trylock(iv->mm)) {
+			if (wanted)
 				hp_stat_add(&hp_migrate_stats.skipped_mm_busy, 1);
 			mmput_async(iv->mm);
 			l->pos++;
@@ -670,7 +670,7 @@ void hp_migrate_step(const struct hp_config *cfg, unsigned int ms)
 		struct hp_work w;
 
 		hp_node_sizes(fast, &managed, &high);
-		floor = hp_free_target(cfg);
+		floor = hp_free_target(cfg, managed, high);
 		free = hp_node_free(fast);
 		if (free < floor) {
 			w = hp_work_list(cold, fast, slow, false, false,
@@ -702,8 +702,11 @@ void hp_migrate_step(const struct hp_config *cfg, unsigned int ms)
 	}
 	/* With nothing hot left to move, keep the headroom all the same. */
 	if (hp_tokens > 0 && scan && hot->pos >= hot->nr) {
-		unsigned long floor = hp_free_target(cfg);
-		unsigned long free = hp_node_free(fast);
+		unsigned long managed, high, floor, free;
+
+		hp_node_sizes(fast, &managed, &high);
+		floor = hp_free_target(cfg, managed, high);
+		free = hp_node_free(fast);
 
 		if (free < floor)
 			hp_charge(hp_work_list(cold, fast, slow, false, false,

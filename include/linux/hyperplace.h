@@ -96,6 +96,7 @@ void hyperplace_mm_init(struct mm_struct *mm);
 void hyperplace_mm_exit(struct mm_struct *mm);
 int hyperplace_set_policy(struct mm_struct *mm, unsigned long policy);
 int hyperplace_get_policy(struct mm_struct *mm);
+bool hyperplace_make_room(int nid, unsigned long nr_pages);
 
 void hp_channel_begin(struct hp_channel_batch *b, struct mm_struct *mm,
 		      enum hp_source source);
@@ -125,6 +126,11 @@ static inline int hyperplace_set_policy(struct mm_struct *mm,
 static inline int hyperplace_get_policy(struct mm_struct *mm)
 {
 	return -EINVAL;
+}
+
+static inline bool hyperplace_make_room(int nid, unsigned long nr_pages)
+{
+	return false;
 }
 #endif
 

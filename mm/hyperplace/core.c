@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) "hyperplace: " fmt
 
+#include <linux/export.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -600,6 +601,29 @@ int hp_config_apply(const struct hp_config *new)
 	hp_kick();
 	return 0;
 }
+
+/**
+ * hyperplace_make_room() - demote cold pages before a balloon takes memory
+ * @nid: the node the balloon takes pages from
+ * @nr_pages: how many pages it is about to take
+ *
+ * A balloon shrinking the fast node calls this first, so that cold data
+ * moves to the slow node instead of the balloon's allocation reclaiming
+ * (or failing).  Waits up to a second for khyperplaced; may sleep.
+ *
+ * Return: true if HyperPlace places pages and @nid is its fast node: the
+ * caller may then allocate without direct reclaim.
+ */
+bool hyperplace_make_room(int nid, unsigned long nr_pages)
+{
+	if (nid != hp_fast_nid || hp_slow_nid == NUMA_NO_NODE ||
+	    !READ_ONCE(hp_config.enabled) || !READ_ONCE(hp_config.migrate))
+		return false;
+	if (nr_pages)
+		hp_migrate_make_room(nr_pages);
+	return READ_ONCE(hp_config.enabled) && READ_ONCE(hp_config.migrate);
+}
+EXPORT_SYMBOL_GPL(hyperplace_make_room);
 
 static int hp_thread_fn(void *unused)
 {

@@ -224,6 +224,7 @@ void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 		      const struct hp_config *cfg);
 void hp_migrate_step(const struct hp_config *cfg, unsigned int ms);
 void hp_migrate_forget(void);
+void hp_migrate_make_room(unsigned long nr_pages);
 
 /* sysfs.c */
 int hp_sysfs_init(void);

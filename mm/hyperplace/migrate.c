@@ -52,6 +52,8 @@
 #define HP_PROMOTE_BAND		(4 * HPAGE_PMD_NR)
 /* Decisions traced per epoch. */
 #define HP_TRACED_DECISIONS	64
+/* The longest a balloon waits for khyperplaced to make room. */
+#define HP_ROOM_WAIT_MS		1000
 
 /**
  * struct hp_interval - part of a range in the plan
@@ -111,6 +113,15 @@ static struct hp_plan hp_plan;
 static long hp_tokens;
 /* What the last refill earned below one page, in pages * ms. */
 static unsigned long hp_token_rem;
+/*
+ * Fast-node pages a balloon is about to take (hyperplace_make_room()):
+ * kept free on top of the headroom, so that cold pages are demoted to
+ * make room for them instead of the balloon's allocation reclaiming.
+ */
+static atomic_long_t hp_room_wanted = ATOMIC_LONG_INIT(0);
+/* Set by khyperplaced when the room is there or nothing is left to demote. */
+static bool hp_room_settled;
+static DECLARE_WAIT_QUEUE_HEAD(hp_room_wait);
 
 struct hp_migrate_stats hp_migrate_stats;
 int hp_fast_nid = NUMA_NO_NODE;
@@ -175,11 +186,15 @@ static void hp_node_sizes(int nid, unsigned long *managed,
 	}
 }
 
-/* Free fast-node pages HyperPlace keeps: the high watermarks + headroom. */
+/*
+ * Free fast-node pages HyperPlace keeps: the high watermarks + headroom,
+ * plus the room a balloon asked for.
+ */
 static unsigned long hp_free_target(const struct hp_config *cfg,
 				    unsigned long managed, unsigned long high)
 {
-	return high + managed / 100 * cfg->headroom_pct;
+	return high + managed / 100 * cfg->headroom_pct +
+	       atomic_long_read(&hp_room_wanted);
 }
 
 /**
@@ -379,12 +394,41 @@ out:
 	kvfree(hpms);
 }
 
+/* Wake a balloon waiting in hp_migrate_make_room(). */
+static void hp_room_answer(void)
+{
+	if (!atomic_long_read(&hp_room_wanted))
+		return;
+	WRITE_ONCE(hp_room_settled, true);
+	wake_up_all(&hp_room_wait);
+}
+
+/**
+ * hp_migrate_make_room() - demote cold pages to free fast-node memory
+ * @nr_pages: pages a balloon is about to take from the fast node
+ *
+ * Raises the free memory khyperplaced keeps on the fast node by @nr_pages
+ * and waits, at most HP_ROOM_WAIT_MS, until it has demoted enough cold
+ * pages (within the rate limit) or has nothing cold left to demote.
+ * May sleep.
+ */
+void hp_migrate_make_room(unsigned long nr_pages)
+{
+	WRITE_ONCE(hp_room_settled, false);
+	atomic_long_add(nr_pages, &hp_room_wanted);
+	hp_kick();
+	wait_event_timeout(hp_room_wait, READ_ONCE(hp_room_settled),
+			   msecs_to_jiffies(HP_ROOM_WAIT_MS));
+	atomic_long_sub(nr_pages, &hp_room_wanted);
+}
+
 /**
  * hp_migrate_forget() - drop the plan (placement disabled)
  */
 void hp_migrate_forget(void)
 {
 	hp_plan_free(&hp_plan);
+	hp_room_answer();
 }
 
 /**
@@ -639,6 +683,20 @@ static u64 hp_exchange_ceiling(const struct hp_plan_list *hot,
 			       cfg->range.split_ratio);
 }
 
+/* Tell a waiting balloon when its room is free or cannot be made. */
+static void hp_room_check(const struct hp_config *cfg,
+			  const struct hp_plan_list *cold)
+{
+	unsigned long managed, high;
+
+	if (!atomic_long_read(&hp_room_wanted))
+		return;
+	hp_node_sizes(hp_fast_nid, &managed, &high);
+	if (hp_node_free(hp_fast_nid) >= hp_free_target(cfg, managed, high) ||
+	    cold->pos >= cold->nr)
+		hp_room_answer();
+}
+
 /**
  * hp_migrate_step() - one tick of placement work
  * @cfg: the configuration
@@ -714,4 +772,5 @@ void hp_migrate_step(const struct hp_config *cfg, unsigned int ms)
 							      floor - free),
 					       &scan).isolated);
 	}
+	hp_room_check(cfg, cold);
 }

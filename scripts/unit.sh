@@ -4,6 +4,8 @@
 #   harness   the range classifier harness, ASan+UBSan (tools/testing/hyperplace)
 #   hpsim     trace parser and simulator tests (tools/hyperplace)
 #   gups      the GUPS workload (tools/hyperplace/gups)
+#   hyperflex the HyperFlex QMP helper and client, against a fake QMP server
+#             (tools/hyperplace/hyperflex)
 # Exits non-zero if any of them failed; scripts/results.py judges the TAP.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -29,5 +31,10 @@ if [ -f "$HP_ROOT/tools/hyperplace/gups/Makefile" ]; then
 	hp_log "gups workload tests"
 	make -s -C "$HP_ROOT/tools/hyperplace/gups" OUT="$HP_BUILD/gups" \
 	     test > "$out/gups.tap" 2>&1 || rc=1
+fi
+if [ -f "$HP_ROOT/tools/hyperplace/hyperflex/test_hyperflex.py" ]; then
+	hp_log "hyperflex QMP helper tests"
+	python3 -B "$HP_ROOT/tools/hyperplace/hyperflex/test_hyperflex.py" \
+		> "$out/hyperflex.tap" 2>&1 || rc=1
 fi
 exit $rc

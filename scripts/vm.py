@@ -17,13 +17,15 @@ import json
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("HP_BUILD", os.path.join(ROOT, "build"))
+# The QMP client is shared with the host tools (tools/hyperplace/hyperflex).
+sys.path.insert(0, os.path.join(ROOT, "tools", "hyperplace", "hyperflex"))
+from qmp import QMP  # noqa: E402
 
 
 def pick_accel():
@@ -61,47 +63,6 @@ def cpio_newc(files):
     return bytes(out)
 
 
-class QMP:
-    """Minimal QMP client (one command at a time; events are skipped)."""
-
-    def __init__(self, path, timeout=30):
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.sock.settimeout(timeout)
-        self.buf = b""
-        self._read()                        # greeting
-        self.cmd("qmp_capabilities")
-
-    def _read(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("QMP connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
-        while True:
-            r = self._read()
-            if "event" in r:
-                continue
-            return r
-
-
 def qemu_command(a, logdir, accel):
     qemu = a.qemu or os.path.join(BUILD, "obj", "qemu", "qemu-system-x86_64")
     kernel = a.kernel or os.path.join(
@@ -121,7 +82,7 @@ def qemu_command(a, logdir, accel):
 
     cmd = [qemu, "-L", "/usr/share/seabios", "-L", "/usr/share/qemu",
            "-L", "/usr/lib/ipxe/qemu",
-           "-machine", "pc,hmat=on", "-smp", str(a.cpus), "-m", total,
+           "-machine", "%s,hmat=on" % a.machine, "-smp", str(a.cpus), "-m", total,
            "-object", backend(0, fast, os.environ.get("HP_FAST_HOST_NODE")),
            "-object", backend(1, slow, os.environ.get("HP_SLOW_HOST_NODE")),
            "-numa", "node,nodeid=0,cpus=0-%d,memdev=m0,initiator=0" % (a.cpus - 1),
@@ -136,13 +97,30 @@ def qemu_command(a, logdir, accel):
         cmd += ["-accel", "kvm", "-cpu", "host"]
     else:
         cmd += ["-accel", "tcg,thread=multi", "-cpu", "max"]
-    cmd += ["-device", "virtio-balloon-pci,id=balloon0",
+    if a.virtio_mem:
+        # A virtio-mem device on the fast node, plugged at boot: a baseline
+        # for resizing a tier (bench-hyperflex).
+        i = cmd.index("-m") + 1
+        cmd[i] = "%s,maxmem=%dM" % (total, parse_mib(total) + parse_mib(a.virtio_mem))
+        cmd += ["-object", "memory-backend-ram,id=vmemm0,size=%s" % a.virtio_mem,
+                "-device", "virtio-mem-pci,id=vmem0,memdev=vmemm0,node=0,"
+                "requested-size=%s" % a.virtio_mem]
+    balloon = "virtio-balloon-pci,id=balloon0"
+    if a.balloon_opts:
+        balloon += "," + a.balloon_opts
+    cmd += ["-device", balloon,
             "-device", "virtio-serial-pci,id=vser0",
             "-chardev", "file,id=hpout,path=%s" % os.path.join(logdir, "output.log"),
             "-device", "virtconsole,chardev=hpout",
             "-display", "none", "-vga", "none", "-nic", "none", "-no-reboot",
             "-qmp", "unix:%s,server=on,wait=off" % os.path.join(logdir, "qmp.sock"),
+            "-pidfile", os.path.join(logdir, "qemu.pid"),
             "-kernel", kernel, "-initrd", initrd]
+    if a.ctl:
+        # hp.ctl: the host's answers to a guest script (hyperflex-test.py).
+        cmd += ["-chardev", "socket,id=hpctl,path=%s,server=on,wait=off" %
+                os.path.join(logdir, "ctl.sock"),
+                "-device", "virtserialport,chardev=hpctl,name=hp.ctl"]
     if a.mode == "shell":
         cmd += ["-serial", "mon:stdio"]
     else:
@@ -201,13 +179,21 @@ def main():
     p.add_argument("--slow-mem", default="2G")
     p.add_argument("--qmp-checks", metavar="TAPFILE",
                    help="run host-side QMP checks while the guest runs")
+    p.add_argument("--machine", default="pc",
+                   help="machine type (an old one turns new features off)")
+    p.add_argument("--balloon-opts", default="",
+                   help="extra virtio-balloon-pci properties, e.g. deflate-on-oom=on")
+    p.add_argument("--virtio-mem", metavar="SIZE",
+                   help="add a virtio-mem device of SIZE on the fast node")
+    p.add_argument("--ctl", action="store_true",
+                   help="add the hp.ctl port (unix socket LOGDIR/ctl.sock)")
     p.add_argument("--print-cmd", action="store_true")
     a = p.parse_args()
     if a.mode == "cmd" and a.cmd is None:
         p.error("--mode cmd needs --cmd")
 
     os.makedirs(a.logdir, exist_ok=True)
-    for f in ("console.log", "output.log", "qmp.sock"):
+    for f in ("console.log", "output.log", "qmp.sock", "ctl.sock", "qemu.pid"):
         try:
             os.unlink(os.path.join(a.logdir, f))
         except FileNotFoundError:

@@ -6,9 +6,10 @@ SHELL := /bin/bash
 S := scripts
 VARIANT ?= guest
 BENCH_SECS ?= 90
+BENCH_ROUNDS ?= 3
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
-	bench-sim bench-sampling bench-vm clean distclean help
+	bench-sim bench-sampling bench-vm bench-hyperflex clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
 
@@ -60,6 +61,12 @@ bench-vm: all ## in the guest: hot set on the fast node over time, HyperPlace vs
 	@$(S)/vm.py --variant $(VARIANT) --mode cmd --timeout 1800 \
 	   --cmd "/hp/bench-vm.sh $(BENCH_SECS)" > build/bench/vm.tsv
 	@$(S)/bench-vm-host.sh build/bench/vm.tsv
+
+bench-hyperflex: all ## time taking 1 GiB from the fast node: HyperFlex vs the stock balloon vs virtio-mem (TSV + PNG)
+	@mkdir -p build/bench
+	@$(S)/hyperflex-test.py --variant $(VARIANT) --logdir build/bench/hyperflex-vm \
+	   --bench build/bench/hyperflex.tsv --rounds $(BENCH_ROUNDS)
+	@$(S)/bench-hyperflex-host.sh build/bench/hyperflex.tsv
 
 clean: ## remove build products, keep sources, downloads and ccache
 	rm -rf build/obj build/initramfs build/check build/vm build/unit build/unit-results build/sim

@@ -103,6 +103,17 @@ judge guest --tap "kselftest=$vm/output.log" --tap "qmp=$vm/qmp.tap" \
 grep -q 'HP-DONE' "$vm/output.log" 2>/dev/null ||
 	{ echo "  FAIL guest: did not finish (status: $(cat "$vm/status" 2>/dev/null)); console: $vm/console.log"; add 0 1 0; }
 
+hp_log "hyperflex: per-tier balloons resized over QMP in a live guest"
+for mode in full plain; do
+	hf=$out/hyperflex-$mode
+	args=()
+	[ $mode = plain ] && args=(--plain)
+	"$HP_ROOT/scripts/hyperflex-test.py" --variant "$variant" --logdir "$hf" \
+		--tap "$hf.tap" --timeout 1200 "${args[@]}" > "$hf.log" 2>&1 ||
+		echo "  hyperflex-test.py ($mode) exited $?; log: $hf.log"
+	judge hyperflex-$mode --tap "hyperflex-$mode=$hf.tap" --console "$hf/console.log"
+done
+
 hp_log "runner self-tests: a failing test, a kernel warning and a hung guest must fail a run"
 "$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 300 --logdir "$out/vm-fail" \
 	--append hp.selftest=fail > /dev/null 2>&1

@@ -24,11 +24,11 @@ install -m 0755 "$HP_ROOT/scripts/guest/init" "$stage/init"
 install -m 0755 "$HP_ROOT/scripts/guest/selftest/"* "$stage/hp/selftest/"
 install -m 0755 "$HP_ROOT/scripts/guest/bench-sampling.sh" \
 	"$HP_ROOT/scripts/guest/placement-demo.sh" "$HP_ROOT/scripts/guest/hotset.sh" \
-	"$HP_ROOT/scripts/guest/bench-vm.sh" "$stage/hp/"
+	"$HP_ROOT/scripts/guest/bench-vm.sh" "$HP_ROOT/scripts/guest/hyperflex-test.sh" "$stage/hp/"
 # Programs the tests and benchmarks run in the guest.
 ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
 	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"
-for tool in nodeof/nodeof inject/hp-inject; do
+for tool in nodeof/nodeof inject/hp-inject nodefill/nodefill; do
 	ccache gcc -static -O2 -Wall -Wextra -Werror \
 		-o "$stage/hp/bin/${tool#*/}" "$HP_ROOT/tools/hyperplace/$tool.c"
 done

@@ -1,0 +1,183 @@
+#!/bin/sh
+# HyperFlex tests, guest side.  The host (scripts/hyperflex-test.py) drives
+# the run: this script prints "HF-STEP NAME key=value..." with what it
+# measured, then waits for the host's "go NAME" on the hp.ctl port before
+# it goes on; the host resizes the tiers over QMP in between and makes
+# every assertion.  Sizes are in KiB, as meminfo gives them.
+#   hyperflex-test.sh full    every test (the two-tier VM with the feature)
+#   hyperflex-test.sh plain   the stock balloon only (feature off)
+#   hyperflex-test.sh bench [ROUNDS]  time taking 1 GiB from the fast node:
+#                             HyperFlex, the stock balloon, virtio-mem
+set -u
+hp=/sys/kernel/mm/hyperplace
+inject=/sys/kernel/debug/virtio_balloon_tiers/inject
+
+ctl=
+for d in /sys/class/virtio-ports/*; do
+	[ "$(cat "$d/name" 2>/dev/null)" = hp.ctl ] && ctl=/dev/${d##*/}
+done
+[ -n "$ctl" ] || { echo "HF-ERROR no hp.ctl port"; exit 1; }
+
+# step NAME [key=value...]: report, then wait for the host's go
+step() {
+	echo "HF-STEP $*"
+	# The port reads end-of-file until the host has connected.
+	reply=
+	while [ -z "$reply" ]; do
+		read -r reply < "$ctl" || sleep 0.2
+	done
+	[ "$reply" = "go $1" ] || { echo "HF-ERROR expected 'go $1', got '$reply'"; exit 1; }
+}
+
+total_kb() { # total_kb NODE|all
+	if [ "$1" = all ]; then
+		awk '/^MemTotal/ { print $2 }' /proc/meminfo
+	else
+		awk '/MemTotal/ { print $4 }' /sys/devices/system/node/node$1/meminfo
+	fi
+}
+
+free_mib() {
+	awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node$1/meminfo
+}
+
+# wait_total NODE KB: wait (at most 120 s) until NODE's MemTotal is KB
+wait_total() {
+	i=0
+	while [ "$(total_kb "$1")" != "$2" ] && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# touch NODE: write most of the node's free memory, so that it is resident
+# on the host and a balloon taking it shows in the host's RSS
+touch_node() {
+	n=$(( $(free_mib "$1") - 96 ))
+	[ $n -gt 0 ] && nodefill "$1" $n > /dev/null
+}
+
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+
+plain() {
+	all0=$(total_kb all)
+	step plain-shrink all=$all0
+	wait_total all $((all0 - 262144))
+	step plain-grow all=$(total_kb all)
+	wait_total all "$all0"
+	step plain-done all=$(total_kb all) \
+		tiers_driver=$(dmesg | grep -c ' tier: node ')
+}
+
+resize() { # resize NAME NODE MIB: shrink a tier by MIB, then grow it back
+	base=$(total_kb "$2")
+	touch_node "$2"
+	step "shrink-$1" node=$base
+	wait_total "$2" $((base - $3 * 1024))
+	step "grow-$1" node=$(total_kb "$2")
+	wait_total "$2" "$base"
+	touch_node "$2"
+	step "refilled-$1" node=$(total_kb "$2")
+}
+
+both() {
+	b0=$(total_kb 0) b1=$(total_kb 1)
+	step shrink-both node0=$b0 node1=$b1
+	wait_total 0 $((b0 - 262144))
+	wait_total 1 $((b1 - 524288))
+	step grow-both node0=$(total_kb 0) node1=$(total_kb 1)
+	wait_total 0 "$b0"
+	wait_total 1 "$b1"
+	step grown-both node0=$(total_kb 0) node1=$(total_kb 1)
+}
+
+# A GUPS hot set placed by HyperPlace; the fast tier shrinks under it.
+gups_shrink() {
+	. /hp/hotset.sh
+	echo 4096 > $hp/abit_pages
+	echo 100 > $hp/abit_interval_ms
+	echo 500 > $hp/epoch_ms
+	echo 0 > $hp/migrate
+	hotset_start /tmp/gups.out
+	echo 1 > $hp/migrate
+	kill -USR1 $pid
+	i=0
+	while [ $i -lt 60 ] && ! awk -v p="$(hotset_pct $fast)" 'BEGIN { exit !(p >= 95) }'; do
+		sleep 2
+		i=$((i + 1))
+	done
+	base=$(total_kb $fast)
+	step gups-shrink node=$base hot=$(hotset_pct $fast) \
+		demoted=$(vmstat pgdemote_hyperplace)
+	wait_total $fast $((base - 262144))
+	sleep 5
+	hot=$(hotset_pct $fast) demoted=$(vmstat pgdemote_hyperplace)
+	kill -USR2 $pid
+	wait $pid
+	verify=$(grep -c '^verify.*ok' /tmp/gups.out)
+	step gups-grow node=$(total_kb $fast) hot=$hot demoted=$demoted \
+		verify=$verify
+	wait_total $fast "$base"
+}
+
+# Take memory back from the balloons: the OOM notifier must deflate the
+# slow tier's balloon first and the workload must survive.
+oom() {
+	step oom-setup
+	# Let the workload allocate beyond what is free, as a real one would.
+	echo 1 > /proc/sys/vm/overcommit_memory
+	avail=$(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo)
+	need=$((avail + 384))
+	out=$(nodefill any $need 1 2>&1)
+	rc=$?
+	step oom-done rc=$rc need=$need sum=$(echo "$out" | grep -c '^filled') \
+		kills=$(vmstat oom_kill)
+	echo 0 > /proc/sys/vm/overcommit_memory
+}
+
+hostile() {
+	before=$(nodefill any 64 | awk '{ print $6 }')
+	step hostile-begin
+	for c in outside other-tier duplicate not-ballooned malformed "flood 20000"; do
+		echo "$c" > $inject 2> /tmp/inject.err ||
+			echo "HF-NOTE inject '$c': $(cat /tmp/inject.err)"
+	done
+	after=$(nodefill any 64 | awk '{ print $6 }')
+	step hostile-done same=$([ "$before" = "$after" ] && echo 1 || echo 0)
+	echo "pause 1" > $inject
+	step stall
+	echo "pause 0" > $inject
+	step resume
+}
+
+# Before each round the fast node's free memory is written, so that every
+# mechanism gives back resident memory.
+bench() {
+	r=1
+	while [ $r -le "$1" ]; do
+		for m in hyperflex balloon virtio-mem; do
+			touch_node 0
+			step bench mech=$m round=$r node=$(total_kb 0)
+		done
+		r=$((r + 1))
+	done
+}
+
+case ${1:-full} in
+bench)
+	bench "${2:-3}"
+	;;
+plain)
+	plain
+	;;
+full)
+	step begin node0=$(total_kb 0) node1=$(total_kb 1)
+	resize fast 0 256
+	resize slow 1 512
+	both
+	gups_shrink
+	hostile
+	oom
+	step end node0=$(total_kb 0) node1=$(total_kb 1)
+	;;
+esac

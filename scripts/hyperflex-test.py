@@ -1,0 +1,458 @@
+#!/usr/bin/python3
+"""HyperFlex tests, host side.
+
+Boots the two-tier guest running scripts/guest/hyperflex-test.sh and drives
+it: at each "HF-STEP NAME key=value..." the guest prints, this resizes the
+tiers over QMP, checks what the host sees (QMP replies and events, the QEMU
+process's resident memory per memory backend) and what the guest measured,
+then answers "go NAME" on the hp.ctl port.  Writes the results as TAP.
+
+  hyperflex-test.py --logdir DIR --tap FILE [--plain]
+  hyperflex-test.py --logdir DIR --bench TSV [--rounds N]
+
+--plain boots an old machine type (pc-i440fx-9.2: the feature is off by the
+compat tables) and checks that the stock balloon behaves as before.
+--bench times taking 1 GiB from the fast node (2 GiB, plus a 1 GiB
+virtio-mem device on it) with HyperFlex (command to event), the stock
+balloon and virtio-mem (command until QMP shows the new size), in turns,
+and writes one TSV row per run.
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools", "hyperplace", "hyperflex"))
+from qmp import QMP  # noqa: E402
+
+MIB = 1 << 20
+FAST_MIB, SLOW_MIB = 1024, 2048
+EVENT_TIMEOUT = 180
+STEP = re.compile(r"^HF-STEP (\S+)(.*)$")
+
+
+class Results:
+    def __init__(self):
+        self.items = []
+
+    def check(self, name, ok, diag=""):
+        self.items.append((name, bool(ok), diag))
+        print("%s %s %s" % ("ok" if ok else "FAIL", name, diag), flush=True)
+        return ok
+
+    def write(self, path):
+        with open(path, "w") as f:
+            f.write("TAP version 13\n1..%d\n" % len(self.items))
+            for i, (name, ok, diag) in enumerate(self.items, 1):
+                if diag:
+                    f.write("# %s\n" % diag)
+                f.write("%s %d %s\n" % ("ok" if ok else "not ok", i, name))
+
+
+def backend_rss_kib(pid, size_mib):
+    """Resident KiB of the QEMU mapping that backs a memory backend of
+    size_mib (the backends differ in size, so the size tells them apart)."""
+    want = size_mib * 1024
+    best = None
+    size = rss = None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            if line.startswith("Size:"):
+                size = int(line.split()[1])
+            elif line.startswith("Rss:") and size is not None:
+                rss = int(line.split()[1])
+                if want <= size <= want + 4096:
+                    best = rss if best is None else max(best, rss)
+                size = None
+    if best is None:
+        raise RuntimeError("no mapping of %d MiB in QEMU %d" % (size_mib, pid))
+    return best
+
+
+class Driver:
+    def __init__(self, a):
+        self.a = a
+        self.r = Results()
+        self.qmp = None
+        self.ctl = None
+        self.pid = None
+        self.base = {}
+        self.rss = {}
+        self.rejected = None
+        self.sizes = {"fast": FAST_MIB, "slow": SLOW_MIB}
+        self.rows = []
+        if a.bench:
+            self.sizes["fast"] = 2048
+        self.nodes = {"fast": 0, "slow": 1}
+
+    # -- QMP helpers ---------------------------------------------------
+    def tiers(self):
+        r = self.qmp.cmd("query-balloon-tiers")
+        return {t["tier"]: t for t in r["return"]["tiers"]}, r["return"]
+
+    def set(self, **mib):
+        """Set tier sizes (MiB kept); return the reply and the events that
+        arrived before it."""
+        self.qmp.events.clear()
+        r = self.qmp.cmd("balloon-tiers", **{k: v * MIB for k, v in mib.items()})
+        before = list(self.qmp.events)
+        return r, before
+
+    def wait(self, tier, status="settled"):
+        ev = self.qmp.wait_event(
+            "BALLOON_TIER_CHANGE",
+            lambda e: e["data"]["tier"] == tier and e["data"]["status"] == status,
+            EVENT_TIMEOUT)
+        return ev
+
+    def resize(self, name, **mib):
+        """Set tiers, check the command did not wait for the guest, wait for
+        each tier's event and check the host's accounting."""
+        r, before = self.set(**mib)
+        self.r.check("%s_command_accepted" % name, "return" in r, json.dumps(r))
+        early = [e for e in before if e.get("event") == "BALLOON_TIER_CHANGE"
+                 and e["data"]["tier"] in mib and e["data"]["status"] == "settled"]
+        self.r.check("%s_returns_before_completion" % name, not early,
+                     "events before the reply: %s" % json.dumps(early))
+        for tier, want in mib.items():
+            ev = self.wait(tier)
+            self.r.check("%s_%s_event" % (name, tier), ev is not None,
+                         json.dumps(ev) if ev else "no settled event in %d s" % EVENT_TIMEOUT)
+        # The guest writes its own count after the host has seen the
+        # pages: give it a moment to catch up.
+        for _ in range(300):
+            t, _ = self.tiers()
+            if all(t[x]["guest-actual"] == t[x]["actual"] for x in mib):
+                break
+            time.sleep(0.1)
+        for tier, want in mib.items():
+            self.r.check("%s_%s_actual" % (name, tier),
+                         t[tier]["actual"] == want * MIB and
+                         t[tier]["guest-actual"] == want * MIB,
+                         "want %d MiB: %s" % (want, json.dumps(t[tier])))
+
+    # -- steps -----------------------------------------------------------
+    def step_begin(self, f):
+        self.base = {"fast": int(f["node0"]), "slow": int(f["node1"])}
+        t, info = self.tiers()
+        for tier in ("fast", "slow"):
+            x = t.get(tier, {})
+            self.r.check("query_%s_tier" % tier,
+                         x.get("node") == self.nodes[tier] and
+                         x.get("size") == self.sizes[tier] * MIB and
+                         x.get("target") == x.get("size") and
+                         x.get("actual") == x.get("size") and
+                         x.get("status") == "settled", json.dumps(x))
+        bad = [("no_tier_given", {}, "Specify"),
+               ("zero", {"fast": 0}, "0"),
+               ("larger_than_tier", {"fast": (FAST_MIB + 4) * MIB}, "larger"),
+               ("slow_larger_than_tier", {"slow": (SLOW_MIB + 1) * MIB}, "larger"),
+               ("negative", {"fast": -MIB}, "negative"),
+               ("not_a_number", {"slow": "1G"}, "slow"),
+               ("unknown_tier", {"medium": MIB}, "medium")]
+        for name, args, says in bad:
+            r = self.qmp.cmd("balloon-tiers", **args)
+            err = r.get("error", {}).get("desc", "")
+            self.r.check("error_" + name, says in err, json.dumps(r))
+        t2, _ = self.tiers()
+        self.r.check("errors_change_nothing",
+                     all(t2[x]["target"] == t[x]["target"] for x in t),
+                     json.dumps(t2))
+
+    def shrink(self, tier, f, mib):
+        self.base[tier] = int(f["node"])
+        self.rss[tier] = backend_rss_kib(self.pid, self.sizes[tier])
+        self.resize("shrink_" + tier, **{tier: self.sizes[tier] - mib})
+        after = backend_rss_kib(self.pid, self.sizes[tier])
+        drop = (self.rss[tier] - after) // 1024
+        self.r.check("shrink_%s_host_rss_drops" % tier,
+                     0.8 * mib <= drop <= 1.2 * mib,
+                     "%s backend RSS %d -> %d MiB (drop %d, want about %d)" %
+                     (tier, self.rss[tier] // 1024, after // 1024, drop, mib))
+        self.rss[tier] = after
+
+    def grow(self, tier, f, mib):
+        node = int(f["node"])
+        self.r.check("shrink_%s_guest_total_drops" % tier,
+                     node == self.base[tier] - mib * 1024,
+                     "node MemTotal %d -> %d kB, want -%d MiB" %
+                     (self.base[tier], node, mib))
+        self.resize("grow_" + tier, **{tier: self.sizes[tier]})
+
+    def refilled(self, tier, f, mib):
+        self.r.check("grow_%s_guest_total_back" % tier,
+                     int(f["node"]) == self.base[tier],
+                     "node MemTotal %s kB, want %d" % (f["node"], self.base[tier]))
+        rss = backend_rss_kib(self.pid, self.sizes[tier])
+        self.r.check("grow_%s_host_rss_back_when_used" % tier,
+                     (rss - self.rss[tier]) // 1024 >= 0.8 * mib,
+                     "%s backend RSS %d -> %d MiB after the guest used it again" %
+                     (tier, self.rss[tier] // 1024, rss // 1024))
+
+    def step_shrink_both(self, f):
+        self.base = {"fast": int(f["node0"]), "slow": int(f["node1"])}
+        self.resize("shrink_both", fast=FAST_MIB - 256, slow=SLOW_MIB - 512)
+
+    def step_grow_both(self, f):
+        self.r.check("shrink_both_guest_totals",
+                     int(f["node0"]) == self.base["fast"] - 256 * 1024 and
+                     int(f["node1"]) == self.base["slow"] - 512 * 1024,
+                     json.dumps(f))
+        self.resize("grow_both", fast=FAST_MIB, slow=SLOW_MIB)
+
+    def step_grown_both(self, f):
+        self.r.check("grow_both_guest_totals",
+                     int(f["node0"]) == self.base["fast"] and
+                     int(f["node1"]) == self.base["slow"], json.dumps(f))
+
+    def step_gups_shrink(self, f):
+        self.gups = f
+        self.resize("gups_shrink", fast=FAST_MIB - 256)
+
+    def step_gups_grow(self, f):
+        g = self.gups
+        self.r.check("gups_shrink_guest_total_drops",
+                     int(f["node"]) == int(g["node"]) - 256 * 1024, json.dumps(f))
+        self.r.check("gups_hot_set_stays_on_fast_node", float(f["hot"]) >= 90,
+                     "hot set on node 0: %s%% before the shrink, %s%% after" %
+                     (g["hot"], f["hot"]))
+        self.r.check("gups_shrink_demotes_cold_pages",
+                     int(f["demoted"]) > int(g["demoted"]),
+                     "pgdemote_hyperplace %s -> %s" % (g["demoted"], f["demoted"]))
+        self.r.check("gups_checksum_after_shrink", f["verify"] == "1", json.dumps(f))
+        self.resize("gups_grow", fast=FAST_MIB)
+
+    def step_hostile_begin(self, f):
+        self.resize("hostile_setup", fast=FAST_MIB - 256)
+        self.rejected = self.tiers()[1]["rejected"]
+
+    def step_hostile_done(self, f):
+        t, info = self.tiers()
+        rej = info["rejected"]
+        d = {k: rej[k] - self.rejected[k] for k in rej}
+        for key, least in (("outside-tier", 2), ("duplicate", 1),
+                           ("not-ballooned", 1), ("malformed", 1),
+                           ("throttled", 1)):
+            self.r.check("hostile_counts_" + key.replace("-", "_"),
+                         d.get(key, 0) >= least, "rejected: %s" % json.dumps(d))
+        st = self.qmp.cmd("query-status")
+        self.r.check("hostile_qemu_still_running",
+                     st.get("return", {}).get("status") == "running", json.dumps(st))
+        self.r.check("hostile_host_accounting_unchanged",
+                     t["fast"]["actual"] == (FAST_MIB - 256) * MIB and
+                     t["slow"]["actual"] == SLOW_MIB * MIB, json.dumps(t))
+        self.r.check("hostile_guest_data_intact", f.get("same") == "1", json.dumps(f))
+
+    def step_stall(self, f):
+        self.set(fast=FAST_MIB - 512)
+        ev = self.wait("fast", "stalled")
+        self.r.check("stall_event", ev is not None,
+                     json.dumps(ev) if ev else "no stalled event")
+        t, _ = self.tiers()
+        self.r.check("stall_in_query", t["fast"]["status"] == "stalled",
+                     json.dumps(t["fast"]))
+
+    def step_resume(self, f):
+        ev = self.wait("fast")
+        self.r.check("stall_resumes", ev is not None, json.dumps(ev))
+        self.resize("after_stall", fast=FAST_MIB)
+
+    def step_oom_setup(self, f):
+        self.resize("oom_setup", fast=FAST_MIB - 256, slow=SLOW_MIB - 1024)
+
+    def step_oom_done(self, f):
+        self.r.check("oom_workload_survives", f["rc"] == "0" and f["sum"] == "1",
+                     json.dumps(f))
+        t, _ = self.tiers()
+        s, q = t["slow"].get("guest-stats", {}), t["fast"].get("guest-stats", {})
+        self.r.check("oom_deflates_slow_tier_first",
+                     s.get("oom-deflated", 0) > 0 and
+                     (q.get("oom-deflated", 0) == 0 or
+                      t["slow"]["actual"] == SLOW_MIB * MIB),
+                     "slow %s fast %s" % (json.dumps(t["slow"]), json.dumps(t["fast"])))
+        self.resize("oom_restore", fast=FAST_MIB, slow=SLOW_MIB)
+
+    def step_end(self, f):
+        self.r.check("end_guest_totals_restored",
+                     int(f["node0"]) == self.base["fast"] and
+                     int(f["node1"]) == self.base["slow"], json.dumps(f))
+
+    # -- bench -------------------------------------------------------------
+    def poll(self, done, what):
+        t_end = time.monotonic() + EVENT_TIMEOUT
+        while not done():
+            if time.monotonic() > t_end:
+                raise RuntimeError("%s: not done in %d s" % (what, EVENT_TIMEOUT))
+            time.sleep(0.01)
+
+    def balloon_actual(self):
+        return self.qmp.cmd("query-balloon")["return"]["actual"]
+
+    def vmem_size(self):
+        return self.qmp.cmd("qom-get", path="/machine/peripheral/vmem0",
+                            property="size")["return"]
+
+    def step_bench(self, f):
+        mech, total = f["mech"], (self.sizes["fast"] + self.sizes["slow"]) * MIB
+        t0 = time.monotonic()
+        if mech == "hyperflex":
+            self.set(fast=self.sizes["fast"] - 1024)
+            if not self.wait("fast"):
+                raise RuntimeError("no settled event")
+            dt = time.monotonic() - t0
+            self.set(fast=self.sizes["fast"])
+            self.wait("fast")
+        elif mech == "balloon":
+            self.qmp.cmd("balloon", value=total - 1024 * MIB)
+            self.poll(lambda: self.balloon_actual() <= total - 1024 * MIB, mech)
+            dt = time.monotonic() - t0
+            self.qmp.cmd("balloon", value=total)
+            self.poll(lambda: self.balloon_actual() == total, mech + " back")
+        else:
+            self.qmp.cmd("qom-set", path="/machine/peripheral/vmem0",
+                         property="requested-size", value=0)
+            self.poll(lambda: self.vmem_size() == 0, mech)
+            dt = time.monotonic() - t0
+            self.qmp.cmd("qom-set", path="/machine/peripheral/vmem0",
+                         property="requested-size", value=1024 * MIB)
+            self.poll(lambda: self.vmem_size() == 1024 * MIB, mech + " back")
+        row = (mech, f["round"], "%.3f" % dt, "%.0f" % (1024 / dt))
+        self.rows.append(row)
+        print("bench\t" + "\t".join(row), flush=True)
+
+    # -- plain (feature off) ---------------------------------------------
+    def step_plain_shrink(self, f):
+        self.all0 = int(f["all"])
+        for c, args in (("balloon-tiers", {"fast": 512 * MIB}),
+                        ("query-balloon-tiers", {})):
+            r = self.qmp.cmd(c, **args)
+            self.r.check("plain_%s_refused" % c.replace("-", "_"),
+                         "error" in r, json.dumps(r))
+        r = self.qmp.cmd("balloon", value=(FAST_MIB + SLOW_MIB - 256) * MIB)
+        self.r.check("plain_balloon_accepted", "return" in r, json.dumps(r))
+
+    def step_plain_grow(self, f):
+        self.r.check("plain_balloon_shrinks_guest", int(f["all"]) == self.all0 - 262144,
+                     "MemTotal %d -> %s kB" % (self.all0, f["all"]))
+        r = self.qmp.cmd("query-balloon")
+        self.r.check("plain_query_balloon", r.get("return", {}).get("actual") ==
+                     (FAST_MIB + SLOW_MIB - 256) * MIB, json.dumps(r))
+        self.qmp.cmd("balloon", value=(FAST_MIB + SLOW_MIB) * MIB)
+
+    def step_plain_done(self, f):
+        self.r.check("plain_balloon_grows_back", int(f["all"]) == self.all0, json.dumps(f))
+        self.r.check("plain_guest_has_no_tiers", f["tiers_driver"] == "0", json.dumps(f))
+
+    def handler(self, name):
+        for tier, mib in (("fast", 256), ("slow", 512)):
+            if name == "shrink-" + tier:
+                return lambda f: self.shrink(tier, f, mib)
+            if name == "grow-" + tier:
+                return lambda f: self.grow(tier, f, mib)
+            if name == "refilled-" + tier:
+                return lambda f: self.refilled(tier, f, mib)
+        return getattr(self, "step_" + name.replace("-", "_"), None)
+
+    # -- the run -----------------------------------------------------------
+    def run(self):
+        a = self.a
+        mode = "plain" if a.plain else "full"
+        if a.bench:
+            mode = "bench %d" % a.rounds
+        cmd = [os.path.join(ROOT, "scripts", "vm.py"), "--mode", "cmd",
+               "--timeout", str(a.timeout), "--logdir", a.logdir, "--ctl",
+               "--variant", a.variant,
+               "--cmd", "sh /hp/hyperflex-test.sh %s" % mode]
+        if a.bench:
+            cmd += ["--fast-mem", "%dM" % self.sizes["fast"], "--virtio-mem", "1G",
+                    "--append", "memhp_default_state=online_movable"]
+        elif a.plain:
+            cmd += ["--machine", "pc-i440fx-9.2"]
+        else:
+            cmd += ["--balloon-opts", "deflate-on-oom=on,tier-stall-ms=3000"]
+        os.makedirs(a.logdir, exist_ok=True)
+        out = os.path.join(a.logdir, "output.log")
+        vm = subprocess.Popen(cmd, stdout=open(os.path.join(a.logdir, "vm.out"), "w"),
+                              stderr=subprocess.STDOUT)
+        pos, buf, seen = 0, "", 0
+        try:
+            while vm.poll() is None:
+                time.sleep(0.2)
+                try:
+                    with open(out, errors="replace") as fo:
+                        fo.seek(pos)
+                        chunk = fo.read()
+                        pos = fo.tell()
+                except FileNotFoundError:
+                    continue
+                buf += chunk
+                while "\n" in buf:
+                    line, buf = buf.split("\n", 1)
+                    m = STEP.match(line.strip())
+                    if not m:
+                        continue
+                    name = m.group(1)
+                    facts = dict(kv.split("=", 1) for kv in m.group(2).split() if "=" in kv)
+                    self.connect()
+                    h = self.handler(name)
+                    if h is None:
+                        self.r.check("step_" + name, False, "no host handler")
+                    else:
+                        try:
+                            h(facts)
+                        except Exception as e:      # one broken step fails, the run goes on
+                            self.r.check("step_" + name, False, "%s: %s" % (type(e).__name__, e))
+                    seen += 1
+                    self.ctl.sendall(("go %s\n" % name).encode())
+            vm.wait()
+        finally:
+            if vm.poll() is None:
+                vm.kill()
+        self.r.check("guest_script_finished", vm.returncode == 0 and seen > 0,
+                     "vm.py exited %s after %d steps; see %s" % (vm.returncode, seen, out))
+        if a.bench:
+            with open(a.bench, "w") as f:
+                f.write("mechanism\tround\tseconds\tmib_per_s\n")
+                for row in self.rows:
+                    f.write("\t".join(row) + "\n")
+            bad = [x for x in self.r.items if not x[1]]
+            for name, _, diag in bad:
+                print("bench: %s: %s" % (name, diag), file=sys.stderr)
+            return 1 if bad or not self.rows else 0
+        self.r.write(a.tap)
+        return 0 if all(ok for _, ok, _ in self.r.items) else 1
+
+    def connect(self):
+        if self.qmp:
+            return
+        self.qmp = QMP(os.path.join(self.a.logdir, "qmp.sock"))
+        self.ctl = socket.socket(socket.AF_UNIX)
+        self.ctl.connect(os.path.join(self.a.logdir, "ctl.sock"))
+        with open(os.path.join(self.a.logdir, "qemu.pid")) as f:
+            self.pid = int(f.read())
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--logdir", required=True)
+    p.add_argument("--tap")
+    p.add_argument("--plain", action="store_true")
+    p.add_argument("--bench", metavar="TSV")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--variant", default="guest")
+    p.add_argument("--timeout", type=int, default=1500)
+    a = p.parse_args()
+    if not a.tap and not a.bench:
+        p.error("--tap or --bench is needed")
+    return Driver(a).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

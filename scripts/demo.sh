@@ -2,7 +2,8 @@
 # The main job: boot the two-tier guest and show, from inside, the fast and
 # slow nodes, their memory tiers and the balloon, samples flowing into
 # HyperPlace, and a GUPS hot set moving from the slow node to the fast one;
-# from the host, the QEMU command that made them.
+# from the host, the QEMU command that made them.  Then a second boot in
+# which the host shrinks and grows both tiers live (HyperFlex).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=run
@@ -13,7 +14,7 @@ hp_log "kernel: Linux $(make -s -C "$HP_LINUX_SRC" kernelversion) (Debian $(cat 
 "$HP_ROOT/scripts/vm.py" --print-cmd --mode cmd --cmd true --logdir "$log" |
 	tr ' ' '\n' | grep -E '^(memory-backend|node,|hmat-lb|virtio-balloon|tcg|kvm)' |
 	sed 's/^/  qemu: /'
-exec "$HP_ROOT/scripts/vm.py" --mode cmd --logdir "$log" --timeout 900 --cmd '
+"$HP_ROOT/scripts/vm.py" --mode cmd --logdir "$log" --timeout 900 --cmd '
 echo "== guest $(uname -r): NUMA nodes"
 for n in /sys/devices/system/node/node[0-9]*; do
 	mem=$(awk "/MemTotal/ {print \$4 \" \" \$5}" $n/meminfo)
@@ -57,3 +58,5 @@ done
 echo "== placement: a GUPS hot set moves from the slow node to the fast node"
 /hp/placement-demo.sh 120
 '
+hp_log "HyperFlex: the host resizes both tiers of a running guest over QMP"
+exec "$HP_ROOT/scripts/hyperflex-test.py" --demo --logdir "$HP_BUILD/vm-demo-hyperflex" --timeout 600

@@ -8,14 +8,19 @@ process's resident memory per memory backend) and what the guest measured,
 then answers "go NAME" on the hp.ctl port.  Writes the results as TAP.
 
   hyperflex-test.py --logdir DIR --tap FILE [--plain]
-  hyperflex-test.py --logdir DIR --bench TSV [--rounds N]
+  hyperflex-test.py --logdir DIR --bench TSV [--rounds N] [--mechs LIST]
+  hyperflex-test.py --logdir DIR --demo
 
 --plain boots an old machine type (pc-i440fx-9.2: the feature is off by the
 compat tables) and checks that the stock balloon behaves as before.
---bench times taking 1 GiB from the fast node (2 GiB, plus a 1 GiB
-virtio-mem device on it) with HyperFlex (command to event), the stock
-balloon and virtio-mem (command until QMP shows the new size), in turns,
-and writes one TSV row per run.
+--bench times taking 1 GiB from a 2 GiB fast node with HyperFlex (command
+to event) and the stock balloon (command until query-balloon shows it), in
+turns, then boots the same layout with the fast node made of 1 GiB of boot
+memory and a 1 GiB virtio-mem device and times virtio-mem (command until
+its size reads 0).  virtio-mem needs its own boot: a tier balloon may only
+take the memory the host gave the tier's backend, and on a node shared
+with virtio-mem the guest could not tell the two apart.  Writes one TSV
+row per run.
 """
 
 import argparse
@@ -76,8 +81,9 @@ def backend_rss_kib(pid, size_mib):
 
 
 class Driver:
-    def __init__(self, a):
+    def __init__(self, a, mechs=()):
         self.a = a
+        self.mechs = mechs
         self.r = Results()
         self.qmp = None
         self.ctl = None
@@ -298,20 +304,30 @@ class Driver:
         return self.qmp.cmd("qom-get", path="/machine/peripheral/vmem0",
                             property="size")["return"]
 
+    def vm_rss_mib(self):
+        with open("/proc/%d/status" % self.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) // 1024
+        raise RuntimeError("no VmRSS for QEMU %d" % self.pid)
+
     def step_bench(self, f):
         mech, total = f["mech"], (self.sizes["fast"] + self.sizes["slow"]) * MIB
+        rss = self.vm_rss_mib()
         t0 = time.monotonic()
         if mech == "hyperflex":
             self.set(fast=self.sizes["fast"] - 1024)
             if not self.wait("fast"):
                 raise RuntimeError("no settled event")
             dt = time.monotonic() - t0
+            freed = rss - self.vm_rss_mib()
             self.set(fast=self.sizes["fast"])
             self.wait("fast")
         elif mech == "balloon":
             self.qmp.cmd("balloon", value=total - 1024 * MIB)
             self.poll(lambda: self.balloon_actual() <= total - 1024 * MIB, mech)
             dt = time.monotonic() - t0
+            freed = rss - self.vm_rss_mib()
             self.qmp.cmd("balloon", value=total)
             self.poll(lambda: self.balloon_actual() == total, mech + " back")
         else:
@@ -319,12 +335,48 @@ class Driver:
                          property="requested-size", value=0)
             self.poll(lambda: self.vmem_size() == 0, mech)
             dt = time.monotonic() - t0
+            freed = rss - self.vm_rss_mib()
             self.qmp.cmd("qom-set", path="/machine/peripheral/vmem0",
                          property="requested-size", value=1024 * MIB)
             self.poll(lambda: self.vmem_size() == 1024 * MIB, mech + " back")
-        row = (mech, f["round"], "%.3f" % dt, "%.0f" % (1024 / dt))
+        row = (mech, f["round"], "%.3f" % dt, "%.0f" % (1024 / dt), str(freed))
         self.rows.append(row)
         print("bench\t" + "\t".join(row), flush=True)
+
+    # -- demo (make run) -----------------------------------------------------
+    def show(self, what):
+        t, _ = self.tiers()
+        for tier in ("fast", "slow"):
+            x = t[tier]
+            print("  host:  %s tier: %s, keeps %d of %d MiB (guest says %d); QEMU RSS of its"
+                  " backend %d MiB" % (tier, x["status"], x["actual"] // MIB,
+                                       x["size"] // MIB, x["guest-actual"] // MIB,
+                                       backend_rss_kib(self.pid, self.sizes[tier]) // 1024),
+                  flush=True)
+
+    def demo_resize(self, fast, slow):
+        print("  host:  -> balloon-tiers fast=%dM slow=%dM" % (fast, slow), flush=True)
+        t0 = time.monotonic()
+        r, _ = self.set(fast=fast, slow=slow)
+        print("  host:  <- %s after %.3f s" % (json.dumps(r), time.monotonic() - t0), flush=True)
+        for tier in ("fast", "slow"):
+            ev = self.wait(tier)
+            print("  host:  event %s" % json.dumps(ev["data"]) if ev else
+                  "  host:  no event for the %s tier" % tier, flush=True)
+            self.r.check("demo_%s_event" % tier, ev is not None)
+        print("  host:  both tiers settled %.3f s after the command" %
+              (time.monotonic() - t0), flush=True)
+        self.show("after")
+
+    def step_demo_shrink(self, f):
+        self.show("before")
+        self.demo_resize(FAST_MIB - 256, SLOW_MIB - 512)
+
+    def step_demo_grow(self, f):
+        self.demo_resize(FAST_MIB, SLOW_MIB)
+
+    def step_demo_end(self, f):
+        pass
 
     # -- plain (feature off) ---------------------------------------------
     def step_plain_shrink(self, f):
@@ -362,16 +414,18 @@ class Driver:
     # -- the run -----------------------------------------------------------
     def run(self):
         a = self.a
-        mode = "plain" if a.plain else "full"
+        mode = "demo" if a.demo else "plain" if a.plain else "full"
         if a.bench:
-            mode = "bench %d" % a.rounds
+            mode = "bench %d %s" % (a.rounds, " ".join(self.mechs))
         cmd = [os.path.join(ROOT, "scripts", "vm.py"), "--mode", "cmd",
                "--timeout", str(a.timeout), "--logdir", a.logdir, "--ctl",
                "--variant", a.variant,
                "--cmd", "sh /hp/hyperflex-test.sh %s" % mode]
-        if a.bench:
-            cmd += ["--fast-mem", "%dM" % self.sizes["fast"], "--virtio-mem", "1G",
+        if a.bench and "virtio-mem" in self.mechs:
+            cmd += ["--fast-mem", "1G", "--virtio-mem", "1G",
                     "--append", "memhp_default_state=online_movable"]
+        elif a.bench:
+            cmd += ["--fast-mem", "%dM" % self.sizes["fast"]]
         elif a.plain:
             cmd += ["--machine", "pc-i440fx-9.2"]
         else:
@@ -396,6 +450,8 @@ class Driver:
                     line, buf = buf.split("\n", 1)
                     m = STEP.match(line.strip())
                     if not m:
+                        if a.demo and line.startswith("  guest:"):
+                            print(line, flush=True)
                         continue
                     name = m.group(1)
                     facts = dict(kv.split("=", 1) for kv in m.group(2).split() if "=" in kv)
@@ -417,8 +473,7 @@ class Driver:
         self.r.check("guest_script_finished", vm.returncode == 0 and seen > 0,
                      "vm.py exited %s after %d steps; see %s" % (vm.returncode, seen, out))
         if a.bench:
-            with open(a.bench, "w") as f:
-                f.write("mechanism\tround\tseconds\tmib_per_s\n")
+            with open(a.bench, "a") as f:
                 for row in self.rows:
                     f.write("\t".join(row) + "\n")
             bad = [x for x in self.r.items if not x[1]]
@@ -444,14 +499,37 @@ def main():
     p.add_argument("--logdir", required=True)
     p.add_argument("--tap")
     p.add_argument("--plain", action="store_true")
+    p.add_argument("--demo", action="store_true",
+                   help="show a live resize of both tiers (make run)")
     p.add_argument("--bench", metavar="TSV")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--mechs", default="hyperflex,balloon,virtio-mem",
+                   help="bench only these (comma-separated)")
     p.add_argument("--variant", default="guest")
     p.add_argument("--timeout", type=int, default=1500)
     a = p.parse_args()
-    if not a.tap and not a.bench:
-        p.error("--tap or --bench is needed")
-    return Driver(a).run()
+    if not a.tap and not a.bench and not a.demo:
+        p.error("--tap, --bench or --demo is needed")
+    if a.demo:
+        a.tap = os.path.join(a.logdir, "demo.tap")
+    if not a.bench:
+        return Driver(a).run()
+    with open(a.bench, "w") as f:
+        f.write("mechanism\tround\tseconds\tmib_per_s\thost_rss_freed_mib\n")
+    rc = 0
+    for mechs in (("hyperflex", "balloon"), ("virtio-mem",)):
+        if not set(mechs) & set(a.mechs.split(",")):
+            continue
+        d = Driver(a, [m for m in mechs if m in a.mechs])
+        if d.run() and not d.rows:
+            # TCG with a virtio-mem device sometimes aborts at boot
+            # (iotlb_to_section assertion, upstream): one more boot.
+            print("bench: no run finished, booting again; %s" %
+                  os.path.join(a.logdir, "qemu.stderr"), file=sys.stderr)
+            d = Driver(a, d.mechs)
+            d.run()
+        rc |= 0 if d.rows and all(ok for _, ok, _ in d.r.items) else 1
+    return rc
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@
  * up to VB_TIER_REQS requests in flight; it gives the newest pages back on
  * the tier deflate queue.  The queues' callbacks retire the requests the
  * device used: inflated pages join the balloon and count in the tier's
- * actual, deflated ones go back to the page allocator.  Ballooned pages
- * leave their node's managed pages, so the node's MemTotal shrinks with
- * its balloon.  Statistics per tier go to the device on the tier
- * statistics queue.
+ * actual, deflated ones go back to the page allocator (the callbacks only
+ * set them aside: the tier's worker frees them).  Ballooned pages leave
+ * their node's managed pages, so the node's MemTotal shrinks with its
+ * balloon.  Statistics per tier go to the device on the tier statistics
+ * queue.
  *
  * The legacy balloon of virtio_balloon.c works as before, beside these.
  */
@@ -25,6 +26,7 @@
 #include <linux/gfp.h>
 #include <linux/hyperplace.h>
 #include <linux/jiffies.h>
+#include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
@@ -107,18 +109,50 @@ static void vb_block_release(struct page *page)
 	vb_block_free(page);
 }
 
-/* Frees the blocks of @list, ballooned ones if @ballooned. */
-static void vb_blocks_free(struct list_head *list, bool ballooned)
+/*
+ * Frees the blocks of @list, ballooned ones if @ballooned.  Returns the
+ * pages freed.  Context: process, sleeps.
+ */
+static unsigned long vb_blocks_free(struct list_head *list, bool ballooned)
 {
 	struct page *page, *next;
+	unsigned long nr = 0;
 
 	list_for_each_entry_safe(page, next, list, lru) {
 		list_del(&page->lru);
+		nr += 1UL << page_private(page);
 		if (ballooned)
 			vb_block_release(page);
 		else
 			vb_block_free(page);
+		cond_resched();
 	}
+	return nr;
+}
+
+/**
+ * vb_tier_free_deflated - give the tier's deflated pages back
+ * @tier: the tier, its lock held
+ *
+ * Frees the blocks the queues' callbacks put on &vb_tier.to_free.  Only
+ * the holder of the tier's lock empties that list, so once this returns,
+ * every deflate the holder saw complete has its pages in the page
+ * allocator: no other task may be still freeing them.
+ *
+ * Return: the pages freed.
+ */
+static unsigned long vb_tier_free_deflated(struct vb_tier *tier)
+{
+	struct vb_tiers *t = tier->tiers;
+	LIST_HEAD(pages);
+
+	lockdep_assert_held(&tier->lock);
+
+	spin_lock_irq(&t->lock);
+	list_splice_init(&tier->to_free, &pages);
+	spin_unlock_irq(&t->lock);
+
+	return vb_blocks_free(&pages, true);
 }
 
 static struct vb_tier_req *vb_tier_req_try_get(struct vb_tiers *t,
@@ -226,7 +260,8 @@ static bool vb_range_extend(struct virtio_balloon_tier_range *range,
 
 /*
  * Adds a block to @req, into its last range if they touch.  Returns false
- * if that needs a new range and @req has no room for one.
+ * if @req would then cover more than the device takes in one request, or
+ * needs a new range and has no room for one.
  */
 static bool vb_tier_req_add_block(struct vb_tier_req *req, struct page *page)
 {
@@ -235,6 +270,12 @@ static bool vb_tier_req_add_block(struct vb_tier_req *req, struct page *page)
 	u64 pfn = vb_tier_page_pfn(page);
 	struct virtio_balloon_tier_range *ranges = req->buf->ranges;
 
+	/* An empty request always takes a block */
+	BUILD_BUG_ON((1UL << (VB_TIER_BLOCK_ORDER + VB_TIER_PFN_SHIFT)) >
+		     VIRTIO_BALLOON_TIER_MAX_REQ_PAGES);
+	if ((req->nr_pages << VB_TIER_PFN_SHIFT) + nr >
+	    VIRTIO_BALLOON_TIER_MAX_REQ_PAGES)
+		return false;
 	if (!req->nr_ranges ||
 	    !vb_range_extend(&ranges[req->nr_ranges - 1], pfn, nr)) {
 		if (req->nr_ranges == VIRTIO_BALLOON_TIER_MAX_RANGES)
@@ -336,13 +377,15 @@ void vb_tier_unpin(struct vb_tier *tier)
 
 /*
  * Retires a queued request: the device used it (@used) or never will.
- * Pages that go back to the guest are freed right here: whoever waits for
- * a deflate may count them as free once the request is retired.
+ * Called under &vb_tiers.lock, from the queues' callbacks with interrupts
+ * off: ballooned pages that go back to the guest only move to the tier's
+ * to_free list, vb_tier_free_deflated() frees them.
  */
 static void vb_tier_req_finish(struct vb_tier_queue *q,
 			       struct vb_tier_req *req, bool used)
 {
 	struct vb_tier *tier = req->tier;
+	struct page *page;
 
 	switch (req->kind) {
 	case VB_TIER_REQ_INFLATE:
@@ -351,18 +394,23 @@ static void vb_tier_req_finish(struct vb_tier_queue *q,
 			tier->actual += req->nr_pages;
 			tier->inflated += req->nr_pages;
 		} else {
-			vb_blocks_free(&req->pages, true);
+			list_splice_init(&req->pages, &tier->to_free);
 		}
 		break;
 	case VB_TIER_REQ_DEFLATE:
-		vb_blocks_free(&req->pages, true);
+		list_splice_init(&req->pages, &tier->to_free);
 		tier->actual -= req->nr_pages;
 		if (used)
 			tier->deflated += req->nr_pages;
 		tier->deflating--;
 		break;
 	case VB_TIER_REQ_PROBE:
-		vb_blocks_free(&req->pages, false);
+		/* At most one borrowed page, never ballooned: freed here */
+		page = list_first_entry_or_null(&req->pages, struct page, lru);
+		if (page) {
+			list_del(&page->lru);
+			__free_page(page);
+		}
 		if (req->pinned)
 			vb_tier_unpin_locked(tier);
 		break;
@@ -374,18 +422,24 @@ static void vb_tier_req_finish(struct vb_tier_queue *q,
 
 static void vb_tier_queue_done(struct vb_tiers *t, struct vb_tier_queue *q)
 {
+	unsigned long deflated = 0;	/* tiers with pages to free */
 	struct vb_tier_req *req;
 	unsigned long flags;
-	unsigned int len;
+	unsigned int len, i;
 	bool retired = false;
 
 	spin_lock_irqsave(&t->lock, flags);
 	while ((req = virtqueue_get_buf(q->vq, &len))) {
+		if (req->kind == VB_TIER_REQ_DEFLATE)
+			__set_bit(req->tier->index, &deflated);
 		vb_tier_req_finish(q, req, true);
 		retired = true;
 	}
 	spin_unlock_irqrestore(&t->lock, flags);
 
+	/* Their workers free the pages, now rather than after a retry delay */
+	for_each_set_bit(i, &deflated, VIRTIO_BALLOON_NR_TIERS)
+		mod_delayed_work(system_freezable_wq, &t->tier[i].work, 0);
 	if (retired) {
 		wake_up(&t->wait);
 		queue_work(system_freezable_wq, &t->report_work);
@@ -508,7 +562,9 @@ static bool vb_tier_report(struct vb_tier *tier, bool *moving)
 
 	spin_lock_irq(&t->lock);
 	actual = tier->actual;
-	settled = actual == tier->target && !tier->in_flight;
+	/* Settled once the pages are back too: statistics show MemTotal */
+	settled = actual == tier->target && !tier->in_flight &&
+		  list_empty(&tier->to_free);
 	due = tier->stats_event || (settled && !tier->settled);
 	tier->settled = settled;
 	tier->stats_event = false;
@@ -537,7 +593,15 @@ static void vb_tiers_report_work(struct work_struct *work)
 		vb_tiers_send_stats(t);
 }
 
-/* The allocation flags for the next @nr pages of the tier. */
+/*
+ * The allocation flags for the next @nr pages of the tier.
+ *
+ * Not movable: ballooned pages have no movable_ops, so in movable
+ * pageblocks they would stop compaction, CMA and memory offlining there
+ * (the legacy balloon, too, uses GFP_HIGHUSER without BALLOON_COMPACTION).
+ * A slow node onlined as ZONE_MOVABLE only would need ballooned pages to
+ * be migratable; that is future work.
+ */
 static gfp_t vb_tier_gfp(struct vb_tier *tier, unsigned long nr)
 {
 	/*
@@ -546,9 +610,9 @@ static gfp_t vb_tier_gfp(struct vb_tier *tier, unsigned long nr)
 	 */
 	if (tier->index == VIRTIO_BALLOON_TIER_FAST &&
 	    hyperplace_make_room(tier->nid, nr))
-		return GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM;
+		return GFP_HIGHUSER & ~__GFP_DIRECT_RECLAIM;
 	/* As the legacy balloon: light reclaim, never the OOM killer */
-	return GFP_HIGHUSER_MOVABLE | __GFP_NORETRY;
+	return GFP_HIGHUSER | __GFP_NORETRY;
 }
 
 /* A block on the tier's node, of *@order pages or, failing that, one page. */
@@ -604,7 +668,7 @@ static bool vb_tier_inflate(struct vb_tier *tier, unsigned long want)
 	struct page *page;
 	bool ok = true;
 
-	while (allocated < chunk && !READ_ONCE(tier->oom_hold)) {
+	while (allocated < chunk) {
 		cond_resched();
 		if (chunk - allocated < 1UL << order)
 			order = 0;
@@ -706,7 +770,7 @@ static unsigned long vb_tier_deflate(struct vb_tier *tier, unsigned long want,
 				      TASK_UNINTERRUPTIBLE);
 		if (!req)
 			break;
-		/* The callback frees what a request carries: bound it */
+		/* What a request carries is freed at once: bound it */
 		vb_tier_fill_deflate(tier, req,
 				     min(want - sent, VB_TIER_CHUNK_PAGES),
 				     exact);
@@ -785,6 +849,9 @@ static void vb_tier_work(struct work_struct *work)
 	bool again;
 
 	mutex_lock(&tier->lock);
+	/* Also when paused: the pages the device let go since the last run */
+	if (vb_tier_free_deflated(tier))
+		queue_work(system_freezable_wq, &tier->tiers->report_work);
 	again = vb_tier_step(tier, &delay);
 	mutex_unlock(&tier->lock);
 
@@ -803,34 +870,33 @@ static unsigned long vb_tier_oom_deflate(struct vb_tier *tier,
 					 unsigned long nr)
 {
 	struct vb_tiers *t = tier->tiers;
-	u32 num_pages = vb_tier_read_num_pages(tier);
-	unsigned long freed = 0;
-
-	spin_lock_irq(&t->lock);
-	tier->oom_hold = true;
-	tier->oom_hold_target = num_pages;
-	spin_unlock_irq(&t->lock);
+	unsigned long freed;
+	u32 num_pages;
 
 	/* The worker may be allocating, even be the reason for this OOM */
 	if (!mutex_trylock(&tier->lock))
 		return 0;
 	if (vb_tiers_running(t)) {
-		freed = vb_tier_deflate(tier, nr, false);
-		/* The pages are free once the device let them go */
+		vb_tier_deflate(tier, nr, false);
+		/* The pages can be freed once the device let them go */
 		wait_event(t->wait, !READ_ONCE(tier->deflating) ||
 			   vb_tiers_broken(t));
-		if (vb_tiers_broken(t))
-			freed = 0;
 	}
-	mutex_unlock(&tier->lock);
+	/* With the lock held: what is counted here is really free */
+	freed = vb_tier_free_deflated(tier);
 
 	if (freed) {
+		num_pages = vb_tier_read_num_pages(tier);
 		spin_lock_irq(&t->lock);
+		/* Set before the worker can run again: it inflates no more */
+		tier->oom_hold = true;
+		tier->oom_hold_target = num_pages;
 		tier->oom_deflated += freed;
 		tier->stats_event = true;
 		spin_unlock_irq(&t->lock);
 		queue_work(system_freezable_wq, &t->report_work);
 	}
+	mutex_unlock(&tier->lock);
 	return freed;
 }
 
@@ -840,10 +906,10 @@ static unsigned long vb_tier_oom_deflate(struct vb_tier *tier,
  * @nr: pages wanted, in PAGE_SIZE units
  *
  * Deflates the slow tier's balloon first, then the fast tier's, and waits
- * until the device let the pages go.  Whole blocks go, so more than @nr
- * pages may be freed.  A tier deflated here is not inflated again until
- * the device asks for a new size.  A tier whose worker is busy is skipped:
- * the worker may be the allocating task.
+ * until the device let the pages go, then frees them.  Whole blocks go,
+ * so more than @nr pages may be freed.  A tier that freed pages here is
+ * not inflated again until the device asks for a new size.  A tier whose
+ * worker is busy is skipped: the worker may be the allocating task.
  *
  * Context: the OOM notifier chain; sleeps.
  * Return: the pages freed.
@@ -880,7 +946,6 @@ static void vb_tier_abandon(struct vb_tier *tier)
 	struct vb_tiers *t = tier->tiers;
 	struct vb_tier_req *req;
 	unsigned int i, j;
-	LIST_HEAD(pages);
 
 	spin_lock_irq(&t->lock);
 	for (i = 0; i < ARRAY_SIZE(queues); i++) {
@@ -890,11 +955,11 @@ static void vb_tier_abandon(struct vb_tier *tier)
 				vb_tier_req_finish(queues[i], req, false);
 		}
 	}
-	list_splice_init(&tier->pages, &pages);
+	list_splice_init(&tier->pages, &tier->to_free);
 	tier->actual = 0;
 	spin_unlock_irq(&t->lock);
 
-	vb_blocks_free(&pages, true);
+	vb_tier_free_deflated(tier);
 	tier->held = 0;
 	wake_up(&t->wait);
 }
@@ -908,12 +973,14 @@ static void vb_tier_empty(struct vb_tier *tier)
 	while (tier->held || READ_ONCE(tier->in_flight)) {
 		if (vb_tiers_broken(t)) {
 			vb_tier_abandon(tier);
-			return;
+			break;
 		}
 		sent = vb_tier_deflate(tier, ULONG_MAX, false);
 		if (WARN_ON_ONCE(!vb_tier_wait_in_flight(tier) && !sent))
-			return;
+			break;
+		vb_tier_free_deflated(tier);
 	}
+	vb_tier_free_deflated(tier);
 }
 
 /**
@@ -980,6 +1047,7 @@ static void vb_tier_init(struct vb_tiers *t, unsigned int index)
 	mutex_init(&tier->lock);
 	INIT_DELAYED_WORK(&tier->work, vb_tier_work);
 	INIT_LIST_HEAD(&tier->pages);
+	INIT_LIST_HEAD(&tier->to_free);
 	tier->settled = true;
 
 	virtio_cread_le(t->vdev, struct virtio_balloon_config,

@@ -4,17 +4,17 @@
  * checks requests (CONFIG_HYPERPLACE_DEBUG only).
  *
  * /sys/kernel/debug/virtio_balloon_tiers/inject takes one command a write:
- *   outside        fast-tier inflates outside the tier: one range at
- *                  max_pfn, and one from the last page of the newest
- *                  fast-tier block across the end of its node (only if that
- *                  block ends the node)
+ *   outside        fast-tier inflates outside the tier: one range at a
+ *                  frame beyond the CPU's physical address width, and one
+ *                  from the last page of the newest fast-tier block across
+ *                  the end of its node (only if that block ends the node)
  *   other-tier     a fast-tier inflate of a page of the slow node
  *   duplicate      an inflate of a page already in the balloon
  *   not-ballooned  a fast-tier deflate of a page not in the balloon
  *   malformed      a request with flags set, and one whose header claims
  *                  more ranges than its buffer holds
  *   flood N        N one-page inflates of a page already in the balloon,
- *                  as fast as the queue takes them
+ *                  as fast as the queue takes them; a fatal signal stops it
  *   pause 0|1      resume or stop the tier workers
  * A write returns once its requests are queued.
  *
@@ -28,11 +28,12 @@
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kstrtox.h>
-#include <linux/memblock.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/processor.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/string.h>
@@ -67,7 +68,8 @@ struct vb_inject_req {
  * struct vb_inject_cmd - a command of the inject file
  * @name: what to write
  * @has_arg: the command takes an argument
- * @run: runs the command, with the fast tier's lock held
+ * @run: runs the command, with the fast tier's lock held (flood drops it
+ *	between requests, and returns with it held)
  */
 struct vb_inject_cmd {
 	const char *name;
@@ -159,10 +161,20 @@ static bool vb_pfn_on_node(unsigned long pfn, int nid)
 	return page && page_to_nid(page) == nid;
 }
 
-/* A range of one frame past the end of guest memory */
+/*
+ * A range of one frame past the end of guest memory: beyond the CPU's
+ * physical address width, where no RAM can be (max_pfn may still be RAM,
+ * with mem= or a reserved tail).
+ */
 static void vb_inject_range_past_memory(struct vb_inject_req *r)
 {
-	vb_tier_range_set(&r->ranges[0], (u64)max_pfn << VB_TIER_PFN_SHIFT, 1);
+#ifdef CONFIG_X86
+	u64 pfn = 1ULL << (boot_cpu_data.x86_phys_bits - PAGE_SHIFT);
+#else
+	u64 pfn = 1ULL << (52 - PAGE_SHIFT);
+#endif
+
+	vb_tier_range_set(&r->ranges[0], pfn << VB_TIER_PFN_SHIFT, 1);
 	r->nr_ranges = 1;
 	r->claimed_ranges = 1;
 }
@@ -258,6 +270,7 @@ static int vb_inject_malformed(struct vb_tiers *t, const char *arg)
 
 static int vb_inject_flood(struct vb_tiers *t, const char *arg)
 {
+	struct vb_tier *fast = &t->tier[VIRTIO_BALLOON_TIER_FAST];
 	struct vb_inject_req r = {
 		.nr_ranges = 1, .claimed_ranges = 1, .pinned = true,
 	};
@@ -273,6 +286,16 @@ static int vb_inject_flood(struct vb_tiers *t, const char *arg)
 		return -EINVAL;
 
 	for (i = 0; i < n; i++) {
+		if (i) {
+			/* Let the worker, an OOM deflate or stop in between */
+			mutex_unlock(&fast->lock);
+			cond_resched();
+			mutex_lock(&fast->lock);
+			if (!vb_tiers_running(t))
+				return -ESHUTDOWN;
+		}
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		tier = vb_inject_pin(t, &page);
 		if (!tier)
 			return -ENOENT;
@@ -280,7 +303,6 @@ static int vb_inject_flood(struct vb_tiers *t, const char *arg)
 		err = vb_inject(tier, &t->inflate, &r);
 		if (err)
 			return err;
-		cond_resched();
 	}
 	return 0;
 }

@@ -30,7 +30,8 @@ struct vb_tier;
  * enum vb_tier_req_kind - what happens to a request's pages once the
  *	device used it
  * @VB_TIER_REQ_INFLATE: they join the tier's balloon
- * @VB_TIER_REQ_DEFLATE: they go back to the page allocator
+ * @VB_TIER_REQ_DEFLATE: they go back to the page allocator, through the
+ *	&vb_tier.to_free list
  * @VB_TIER_REQ_PROBE: a crafted request (debugfs); the pages it carries
  *	were only allocated for their frame numbers and are freed
  */
@@ -90,12 +91,16 @@ struct vb_tier_queue {
  * @paused: debugfs stopped the worker
  * @stuck: the last allocation failed
  * @lock: serializes the worker, the OOM deflate, stop and debugfs
- *	injections of this tier
+ *	injections of this tier; only its holder empties @to_free
  * @work: moves the balloon toward the device's target
  * @held: pages in the balloon once every queued request completed, in
  *	PAGE_SIZE units, under @lock
  * @reported_actual: the actual last written to the config space
  * @pages: blocks the device accepted, newest first, by page->lru
+ * @to_free: ballooned blocks the device let go (deflated, or never
+ *	accepted), by page->lru.  The queues' callbacks, which run with
+ *	interrupts off, only put them here; vb_tier_free_deflated() gives
+ *	them back to the page allocator, in process context
  * @actual: pages in the balloon that the device accepted
  * @target: the balloon size the worker last moved toward
  * @in_flight: requests of the tier the device holds
@@ -106,7 +111,8 @@ struct vb_tier_queue {
  * @oom_hold: an OOM deflate happened: no inflation while the device asks
  *	for @oom_hold_target
  * @oom_hold_target: num_pages when the OOM deflate happened
- * @settled: @actual was at @target with nothing in flight, last looked
+ * @settled: @actual was at @target with nothing in flight and nothing
+ *	left to free, last looked
  * @stats_event: the device should get statistics soon
  * @inflated: pages the device accepted, cumulative
  * @deflated: pages given back, cumulative
@@ -128,6 +134,7 @@ struct vb_tier {
 	u32 reported_actual;
 
 	struct list_head pages;
+	struct list_head to_free;
 	unsigned long actual;
 	unsigned long target;
 	unsigned int in_flight;

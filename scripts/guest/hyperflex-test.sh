@@ -6,8 +6,9 @@
 # every assertion.  Sizes are in KiB, as meminfo gives them.
 #   hyperflex-test.sh full    every test (the two-tier VM with the feature)
 #   hyperflex-test.sh plain   the stock balloon only (feature off)
-#   hyperflex-test.sh bench [ROUNDS]  time taking 1 GiB from the fast node:
-#                             HyperFlex, the stock balloon, virtio-mem
+#   hyperflex-test.sh bench ROUNDS MECH...  time taking 1 GiB from the fast
+#                             node with each MECH (hyperflex, balloon,
+#                             virtio-mem)
 set -u
 hp=/sys/kernel/mm/hyperplace
 inject=/sys/kernel/debug/virtio_balloon_tiers/inject
@@ -153,9 +154,11 @@ hostile() {
 # Before each round the fast node's free memory is written, so that every
 # mechanism gives back resident memory.
 bench() {
+	rounds=$1
+	shift
 	r=1
-	while [ $r -le "$1" ]; do
-		for m in hyperflex balloon virtio-mem; do
+	while [ $r -le "$rounds" ]; do
+		for m; do
 			touch_node 0
 			step bench mech=$m round=$r node=$(total_kb 0)
 		done
@@ -163,9 +166,35 @@ bench() {
 	done
 }
 
+# `make run`: what the guest sees while the host resizes its tiers.
+demo() {
+	sizes() {
+		echo "  guest: node 0 (fast) MemTotal $(( $(total_kb 0) / 1024 )) MiB," \
+			"node 1 (slow) MemTotal $(( $(total_kb 1) / 1024 )) MiB"
+	}
+	dmesg | grep ' tier: node ' | sed 's/^\[[^]]*\] /  guest: /'
+	sizes
+	touch_node 0
+	touch_node 1
+	b0=$(total_kb 0) b1=$(total_kb 1)
+	step demo-shrink
+	wait_total 0 $((b0 - 262144))
+	wait_total 1 $((b1 - 524288))
+	sizes
+	step demo-grow
+	wait_total 0 "$b0"
+	wait_total 1 "$b1"
+	sizes
+	step demo-end
+}
+
 case ${1:-full} in
+demo)
+	demo
+	;;
 bench)
-	bench "${2:-3}"
+	shift
+	bench "$@"
 	;;
 plain)
 	plain

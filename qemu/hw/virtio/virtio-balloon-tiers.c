@@ -138,9 +138,11 @@ typedef struct TierInflateReq {
     VirtQueueElement elem;      /* first: virtqueue_pop() allocates us */
     VirtIOBalloonTiers *tiers;
     VirtQueue *vq;
+    unsigned int idx;           /* the tier */
     RAMBlock *rb;
     unsigned int nr_discards;
     TierDiscard *discards;
+    uint64_t skipped;           /* pages the worker found it must keep */
 } TierInflateReq;
 
 static int64_t tier_now_ms(void)
@@ -237,7 +239,10 @@ static void tier_update_status(VirtIOBalloonTiers *t, unsigned int idx)
     uint64_t distance = tier_distance(tier);
 
     if (!distance) {
-        tier_set_status(t, idx, BALLOON_TIER_STATUS_SETTLED);
+        /* Settled means given back: not before every discard is done */
+        if (!t->inflight) {
+            tier_set_status(t, idx, BALLOON_TIER_STATUS_SETTLED);
+        }
     } else if (tier->status == BALLOON_TIER_STATUS_SETTLED ||
                distance < tier->best_distance) {
         tier_restart_progress(t, idx);
@@ -277,17 +282,19 @@ static void tier_push(VirtIOBalloonTiers *t, VirtQueue *vq,
 }
 
 /*
- * Check an inflate or deflate request's header and length.  Returns the
- * tier and sets *nr_ranges, or returns -1 after counting the request as
- * malformed.
+ * Check an inflate or deflate request's header and length, and that its
+ * ranges add up to at most VIRTIO_BALLOON_TIER_MAX_REQ_PAGES: checking a
+ * range costs time in proportion to its pages.  Returns the tier and sets
+ * *nr_ranges, or returns -1 after counting the request as malformed.
  */
 static int tier_parse_header(VirtIOBalloonTiers *t, VirtQueueElement *elem,
                              uint32_t *nr_ranges)
 {
     struct virtio_balloon_tier_req hdr = {};
     size_t len = iov_size(elem->out_sg, elem->out_num);
+    uint64_t pages = 0;
+    uint32_t nr, i, nr_pages;
     uint16_t tier;
-    uint32_t nr;
 
     if (elem->in_num || len < TIER_HDR_SIZE) {
         goto malformed;
@@ -299,6 +306,17 @@ static int tier_parse_header(VirtIOBalloonTiers *t, VirtQueueElement *elem,
         nr < 1 || nr > VIRTIO_BALLOON_TIER_MAX_RANGES ||
         len != TIER_HDR_SIZE + nr * TIER_RANGE_SIZE) {
         goto malformed;
+    }
+    for (i = 0; i < nr; i++) {
+        iov_to_buf(elem->out_sg, elem->out_num,
+                   TIER_HDR_SIZE + i * TIER_RANGE_SIZE +
+                   offsetof(struct virtio_balloon_tier_range, nr_pages),
+                   &nr_pages, sizeof(nr_pages));
+        /* At most the cap plus UINT32_MAX: no overflow */
+        pages += le32_to_cpu(nr_pages);
+        if (pages > VIRTIO_BALLOON_TIER_MAX_REQ_PAGES) {
+            goto malformed;
+        }
     }
     *nr_ranges = nr;
     return tier;
@@ -424,6 +442,19 @@ static void tier_add_discard(TierInflateReq *req, VirtIOBalloonTier *tier,
     };
 }
 
+/* Like the legacy balloon: take the pages, keep their memory */
+static void tier_count_skipped(VirtIOBalloonTiers *t, unsigned int idx,
+                               uint64_t pages)
+{
+    VirtIOBalloonTier *tier = &t->tier[idx];
+
+    tier->discard_skipped += pages;
+    trace_virtio_balloon_tier_discard_skipped(idx, pages,
+                                              tier->discard_skipped);
+    warn_report_once("virtio-balloon: RAM discards are disabled, tier"
+                     " balloons do not free host memory");
+}
+
 /* Runs in a thread pool worker */
 static int tier_discard_worker(void *opaque)
 {
@@ -432,6 +463,11 @@ static int tier_discard_worker(void *opaque)
     int failed = 0;
 
     for (i = 0; i < req->nr_discards; i++) {
+        /* Discards may have been disabled since the request was checked */
+        if (virtio_balloon_inhibited()) {
+            req->skipped += req->discards[i].length >> TIER_PAGE_SHIFT;
+            continue;
+        }
         /* ram_block_discard_range() reports its own errors */
         if (ram_block_discard_range(req->rb, req->discards[i].offset,
                                     req->discards[i].length)) {
@@ -452,12 +488,22 @@ static void tier_inflate_done(void *opaque, int failed)
 {
     TierInflateReq *req = opaque;
     VirtIOBalloonTiers *t = req->tiers;
+    unsigned int idx = req->idx;
 
     trace_virtio_balloon_tier_discard(req, req->nr_discards, failed);
+    if (req->skipped) {
+        tier_count_skipped(t, idx, req->skipped);
+    }
     tier_inflate_req_complete(req);
 
     t->inflight--;
-    if (!t->inflight) {
+    if (t->inflight) {
+        tier_update_status(t, idx);
+    } else {
+        /* A tier that reached its target waited for every discard */
+        for (idx = 0; idx < VIRTIO_BALLOON_NR_TIERS; idx++) {
+            tier_update_status(t, idx);
+        }
         aio_wait_kick();
         /* Deflates wait for this */
         qemu_bh_schedule(t->kick_bh);
@@ -467,28 +513,24 @@ static void tier_inflate_done(void *opaque, int failed)
 static void tier_discard_and_complete(VirtIOBalloonTiers *t,
                                       TierInflateReq *req, unsigned int idx)
 {
-    VirtIOBalloonTier *tier = &t->tier[idx];
     uint64_t skipped = 0;
     unsigned int i;
 
     if (req->nr_discards && virtio_balloon_inhibited()) {
-        /* Like the legacy balloon: take the pages, keep their memory */
         for (i = 0; i < req->nr_discards; i++) {
             skipped += req->discards[i].length >> TIER_PAGE_SHIFT;
         }
-        tier->discard_skipped += skipped;
-        trace_virtio_balloon_tier_discard_skipped(idx, skipped,
-                                                  tier->discard_skipped);
-        warn_report_once("virtio-balloon: RAM discards are disabled, tier"
-                         " balloons do not free host memory");
+        tier_count_skipped(t, idx, skipped);
         req->nr_discards = 0;
     }
     if (!req->nr_discards) {
         tier_inflate_req_complete(req);
+        tier_update_status(t, idx);
         return;
     }
 
-    req->rb = tier->rb;
+    req->idx = idx;
+    req->rb = t->tier[idx].rb;
     t->inflight++;
     thread_pool_submit_aio(tier_discard_worker, req, tier_inflate_done, req);
 }
@@ -505,9 +547,11 @@ static void tier_handle_inflate(VirtIOBalloonTiers *t, VirtQueue *vq,
     /* virtqueue_pop() left all but the element uninitialized */
     req->tiers = t;
     req->vq = vq;
+    req->idx = 0;
     req->rb = NULL;
     req->nr_discards = 0;
     req->discards = NULL;
+    req->skipped = 0;
 
     idx = tier_parse_header(t, elem, &nr_ranges);
     if (idx < 0) {
@@ -533,7 +577,6 @@ static void tier_handle_inflate(VirtIOBalloonTiers *t, VirtQueue *vq,
         tier_add_discard(req, tier, first, nr_pages);
     }
 
-    tier_update_status(t, idx);
     tier_discard_and_complete(t, req, idx);
 }
 
@@ -1161,6 +1204,19 @@ static int tiers_pre_save(void *opaque)
     return 0;
 }
 
+static int tiers_pre_load(void *opaque)
+{
+    VirtIOBalloon *s = opaque;
+
+    if (!s->tiers) {
+        error_report("virtio-balloon: the source has tier balloons, this"
+                     " device has none (tiers=off, or no NUMA nodes with a"
+                     " memdev for them)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int tiers_post_load(void *opaque, int version_id)
 {
     VirtIOBalloon *s = opaque;
@@ -1223,6 +1279,7 @@ const VMStateDescription vmstate_virtio_balloon_tiers = {
     .minimum_version_id = 1,
     .needed = tiers_needed,
     .pre_save = tiers_pre_save,
+    .pre_load = tiers_pre_load,
     .post_load = tiers_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT_POINTER(tiers, VirtIOBalloon, vmstate_tiers_state,

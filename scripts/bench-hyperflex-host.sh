@@ -26,8 +26,8 @@ done
 hf=$(median hyperflex) bl=$(median balloon) vm=$(median virtio-mem)
 awk -v hf="$hf" -v bl="$bl" -v vm="$vm" 'BEGIN {
 	rate = 1024 / hf
-	printf "goal rate: %.0f MiB/s (goal >= 1024: %s)\n", rate, rate >= 1024 ? "met" : "missed"
-	printf "goal vs stock balloon: %.1fx (goal >= 2x: %s)\n", bl / hf, bl / hf >= 2 ? "met" : "missed"
+	printf "goal rate: %.0f MiB/s (goal >= 1024: %s)\n", rate, (rate >= 1024 ? "met" : "missed")
+	printf "goal vs stock balloon: %.1fx (goal >= 2x: %s)\n", bl / hf, (bl / hf >= 2 ? "met" : "missed")
 	if (vm != "") printf "vs virtio-mem: %.1fx\n", vm / hf
 }'
 

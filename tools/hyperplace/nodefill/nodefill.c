@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 	}
 	mask[node / 64] = 1UL << (node % 64);
 	if (!any && syscall(SYS_mbind, p, len, MPOL_BIND_MODE, mask,
-		    sizeof(mask) * 8, 0)) {
+			    sizeof(mask) * 8, 0)) {
 		perror("nodefill: mbind");
 		return 1;
 	}

@@ -65,7 +65,7 @@ def backend_rss_kib(pid, size_mib):
     size_mib (the backends differ in size, so the size tells them apart)."""
     want = size_mib * 1024
     best = None
-    size = rss = None
+    size = None
     with open("/proc/%d/smaps" % pid) as f:
         for line in f:
             if line.startswith("Size:"):
@@ -344,7 +344,7 @@ class Driver:
         print("bench\t" + "\t".join(row), flush=True)
 
     # -- demo (make run) -----------------------------------------------------
-    def show(self, what):
+    def show(self):
         t, _ = self.tiers()
         for tier in ("fast", "slow"):
             x = t[tier]
@@ -366,10 +366,10 @@ class Driver:
             self.r.check("demo_%s_event" % tier, ev is not None)
         print("  host:  both tiers settled %.3f s after the command" %
               (time.monotonic() - t0), flush=True)
-        self.show("after")
+        self.show()
 
     def step_demo_shrink(self, f):
-        self.show("before")
+        self.show()
         self.demo_resize(FAST_MIB - 256, SLOW_MIB - 512)
 
     def step_demo_grow(self, f):

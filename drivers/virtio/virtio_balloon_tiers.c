@@ -89,14 +89,6 @@ static void vb_block_take(struct page *page, unsigned int order)
 	adjust_managed_page_count(page, -(1L << order));
 }
 
-static void vb_block_free(struct page *page)
-{
-	unsigned int order = page_private(page);
-
-	set_page_private(page, 0);
-	__free_pages(page, order);
-}
-
 /* Gives a block taken by vb_block_take() back to the page allocator. */
 static void vb_block_release(struct page *page)
 {
@@ -106,14 +98,15 @@ static void vb_block_release(struct page *page)
 	adjust_managed_page_count(page, 1L << order);
 	for (i = 0; i < 1UL << order; i++)
 		__ClearPageOffline(page + i);
-	vb_block_free(page);
+	set_page_private(page, 0);
+	__free_pages(page, order);
 }
 
 /*
- * Frees the blocks of @list, ballooned ones if @ballooned.  Returns the
- * pages freed.  Context: process, sleeps.
+ * Gives the ballooned blocks of @list back.  Returns the pages freed.
+ * Context: process, sleeps.
  */
-static unsigned long vb_blocks_free(struct list_head *list, bool ballooned)
+static unsigned long vb_blocks_free(struct list_head *list)
 {
 	struct page *page, *next;
 	unsigned long nr = 0;
@@ -121,10 +114,7 @@ static unsigned long vb_blocks_free(struct list_head *list, bool ballooned)
 	list_for_each_entry_safe(page, next, list, lru) {
 		list_del(&page->lru);
 		nr += 1UL << page_private(page);
-		if (ballooned)
-			vb_block_release(page);
-		else
-			vb_block_free(page);
+		vb_block_release(page);
 		cond_resched();
 	}
 	return nr;
@@ -152,7 +142,7 @@ static unsigned long vb_tier_free_deflated(struct vb_tier *tier)
 	list_splice_init(&tier->to_free, &pages);
 	spin_unlock_irq(&t->lock);
 
-	return vb_blocks_free(&pages, true);
+	return vb_blocks_free(&pages);
 }
 
 static struct vb_tier_req *vb_tier_req_try_get(struct vb_tiers *t,
@@ -315,7 +305,7 @@ static unsigned long vb_tier_send(struct vb_tier *tier,
 			list_splice_init(&req->pages, &tier->pages);
 			spin_unlock_irq(&t->lock);
 		} else {
-			vb_blocks_free(&req->pages, true);
+			vb_blocks_free(&req->pages);
 		}
 	}
 	vb_tier_req_put(t, q, req);

@@ -252,11 +252,13 @@ static void hp_plan_add(struct hp_plan_list *l, struct hp_mm *hpm,
 			const struct hp_range *r, unsigned long start,
 			unsigned long end)
 {
-	u32 root = int_sqrt64(hp_range_count(r) >> HP_COUNT_SHIFT);
-	u64 d = hp_range_density(r);
+	u32 root;
+	u64 d;
 
 	if (start >= end)
 		return;
+	root = int_sqrt64(hp_range_count(r) >> HP_COUNT_SHIFT);
+	d = hp_range_density(r);
 	l->iv[l->nr++] = (struct hp_interval) {
 		.mm = hpm->mm, .pid = hpm->pid,
 		.start = start, .end = end, .density = d,

@@ -51,6 +51,12 @@ wait_total() {
 	done
 }
 
+# wait_both KB0 KB1: wait until nodes 0 and 1 are KB0 and KB1 below $b0, $b1
+wait_both() {
+	wait_total 0 $((b0 - $1))
+	wait_total 1 $((b1 - $2))
+}
+
 # touch NODE: write most of the node's free memory, so that it is resident
 # on the host and a balloon taking it shows in the host's RSS
 touch_node() {
@@ -84,11 +90,9 @@ resize() { # resize NAME NODE MIB: shrink a tier by MIB, then grow it back
 both() {
 	b0=$(total_kb 0) b1=$(total_kb 1)
 	step shrink-both node0=$b0 node1=$b1
-	wait_total 0 $((b0 - 262144))
-	wait_total 1 $((b1 - 524288))
+	wait_both 262144 524288
 	step grow-both node0=$(total_kb 0) node1=$(total_kb 1)
-	wait_total 0 "$b0"
-	wait_total 1 "$b1"
+	wait_both 0 0
 	step grown-both node0=$(total_kb 0) node1=$(total_kb 1)
 }
 
@@ -178,12 +182,10 @@ demo() {
 	touch_node 1
 	b0=$(total_kb 0) b1=$(total_kb 1)
 	step demo-shrink
-	wait_total 0 $((b0 - 262144))
-	wait_total 1 $((b1 - 524288))
+	wait_both 262144 524288
 	sizes
 	step demo-grow
-	wait_total 0 "$b0"
-	wait_total 1 "$b1"
+	wait_both 0 0
 	sizes
 	step demo-end
 }

@@ -7,6 +7,9 @@ S := scripts
 VARIANT ?= guest
 BENCH_SECS ?= 90
 BENCH_ROUNDS ?= 3
+# PEBS=1: guests get the host's PEBS (KVM only; see HARDWARE.md).
+PEBS ?= 0
+export HP_PEBS := $(PEBS)
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
 	bench-sim bench-sampling bench-vm bench-hyperflex clean distclean help

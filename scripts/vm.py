@@ -45,6 +45,33 @@ def pick_accel():
     return "kvm", "hardware virtualization available"
 
 
+PEBS_CPU = "host,migratable=off,pmu=on"
+
+
+def pebs_problems(accel, why):
+    """Why this host cannot give the guest adaptive PEBS: an error (no KVM,
+    no PEBS) or a warning (the host kernel does not offer it to guests)."""
+    if accel != "kvm":
+        return ("--pebs needs KVM on an Intel host with PEBS; the accelerator "
+                "here is %s (%s)" % (accel.upper(), why)), None
+    root = os.environ.get("HP_SYSROOT", "")     # tests use a fake root
+    with open(root + "/proc/cpuinfo") as f:
+        flags = set(f.read().split())
+    if "pebs" not in flags:
+        return "--pebs: this CPU has no PEBS ('pebs' missing in /proc/cpuinfo)", None
+    param = "/sys/module/kvm_intel/parameters/adaptive_pebs"
+    try:
+        with open(root + param) as f:
+            on = f.read().strip() in ("Y", "1")
+    except OSError:
+        return None, ("the host kernel has no %s: the guest gets PEBS without "
+                      "data addresses (see HARDWARE.md)" % param)
+    if not on:
+        return None, ("kvm_intel.adaptive_pebs is off: the guest gets PEBS "
+                      "without data addresses")
+    return None, None
+
+
 def cpio_newc(files):
     """A newc cpio archive of {path: (mode, bytes)}; the kernel concatenates
     it with the main initramfs, so a command reaches the guest without a
@@ -93,7 +120,11 @@ def qemu_command(a, logdir, accel):
                 "data-type=access-latency,latency=%d" % (target, lat),
                 "-numa", "hmat-lb,initiator=0,target=%d,hierarchy=memory,"
                 "data-type=access-bandwidth,bandwidth=%s" % (target, bw)]
-    if accel == "kvm":
+    if accel == "kvm" and a.pebs:
+        # PEBS format and baseline are unnamed bits of QEMU's
+        # PERF_CAPABILITIES word: only migratable=off passes them on.
+        cmd += ["-accel", "kvm", "-cpu", PEBS_CPU]
+    elif accel == "kvm":
         cmd += ["-accel", "kvm", "-cpu", "host"]
     else:
         cmd += ["-accel", "tcg,thread=multi", "-cpu", "max"]
@@ -187,6 +218,10 @@ def main():
                    help="add a virtio-mem device of SIZE on the fast node")
     p.add_argument("--ctl", action="store_true",
                    help="add the hp.ctl port (unix socket LOGDIR/ctl.sock)")
+    p.add_argument("--pebs", action="store_true",
+                   default=os.environ.get("HP_PEBS", "0") == "1",
+                   help="give the guest the host's PEBS (KVM, -cpu %s); "
+                   "default from HP_PEBS=1 (make ... PEBS=1)" % PEBS_CPU)
     p.add_argument("--print-cmd", action="store_true")
     a = p.parse_args()
     if a.mode == "cmd" and a.cmd is None:
@@ -199,6 +234,12 @@ def main():
         except FileNotFoundError:
             pass
     accel, why = pick_accel()
+    if a.pebs:
+        err, warn = pebs_problems(accel, why)
+        if err:
+            sys.exit("vm: " + err)
+        if warn:
+            print("vm: warning: " + warn, file=sys.stderr)
     cmd = qemu_command(a, a.logdir, accel)
     append = ["console=ttyS0", "panic=-1", "hp.mode=" + a.mode]
     if a.qmp_checks:

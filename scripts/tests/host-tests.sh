@@ -131,5 +131,29 @@ check "vm: command archive is a valid newc cpio" bash -c "
 sys.stdout.buffer.write(vm.cpio_newc({\"hp\": (0o40755, b\"\"), \"hp/cmd\": (0o100644, b\"echo hi\\n\")}))' > '$tmp/c.cpio' &&
 	cd '$tmp' && mkdir -p x && cd x && cpio -id --quiet < ../c.cpio && test \"\$(cat hp/cmd)\" = 'echo hi'"
 
+# --- vm.py --pebs --------------------------------------------------------------
+mk_pebs_root() { # DIR CPUFLAGS [ADAPTIVE_PEBS]
+	mkdir -p "$1/proc" "$1/sys/module/kvm_intel/parameters"
+	printf 'processor\t: 0\nflags\t\t: fpu %s\n' "$2" > "$1/proc/cpuinfo"
+	[ -z "${3:-}" ] || echo "$3" > "$1/sys/module/kvm_intel/parameters/adaptive_pebs"
+}
+vmcmd() { "$scripts/vm.py" --qemu /bin/true --kernel /bin/true --initrd /bin/true \
+	--logdir "$tmp/vmlog" --print-cmd "$@"; }
+mk_pebs_root "$tmp/icx" "vmx pebs" Y
+mk_pebs_root "$tmp/nopebs" "vmx" Y
+mk_pebs_root "$tmp/stock" "vmx pebs"
+HP_ACCEL=kvm HP_SYSROOT=$tmp/icx check "vm: --pebs on a KVM host with PEBS" vmcmd --pebs
+check "vm: ... uses -cpu host,migratable=off,pmu=on" grep -q -- '-cpu host,migratable=off,pmu=on ' "$tmp/out"
+HP_ACCEL=kvm HP_PEBS=1 HP_SYSROOT=$tmp/icx check "vm: HP_PEBS=1 (make PEBS=1) means --pebs" vmcmd
+check "vm: ... and gives the PEBS CPU" grep -q -- 'migratable=off,pmu=on' "$tmp/out"
+HP_ACCEL=kvm HP_PEBS=0 check "vm: without --pebs, KVM gets plain -cpu host" vmcmd
+check "vm: ... -cpu host" grep -q -- '-cpu host -' "$tmp/out"
+HP_ACCEL=tcg check_fails "vm: --pebs under TCG is refused" vmcmd --pebs
+check "vm: ... with a message naming KVM" grep -q 'needs KVM on an Intel host with PEBS' "$tmp/out"
+HP_ACCEL=kvm HP_SYSROOT=$tmp/nopebs check_fails "vm: --pebs on a CPU without PEBS is refused" vmcmd --pebs
+check "vm: ... naming the missing flag" grep -q "no PEBS ('pebs' missing" "$tmp/out"
+HP_ACCEL=kvm HP_SYSROOT=$tmp/stock check "vm: --pebs on a stock host kernel warns and goes on" vmcmd --pebs
+check "vm: ... the warning names the missing parameter" grep -q 'adaptive_pebs.*without data addresses' "$tmp/out"
+
 echo "1..$n"
 exit $((failed > 0))

@@ -12,7 +12,7 @@ PEBS ?= 0
 export HP_PEBS := $(PEBS)
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
-	bench-sim bench-sampling bench-vm bench-hyperflex clean distclean help
+	bench-sim bench-sampling bench-vm bench-hyperflex docs clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
 
@@ -71,8 +71,11 @@ bench-hyperflex: all ## time taking 1 GiB from the fast node: HyperFlex vs the s
 	   --bench build/bench/hyperflex.tsv --rounds $(BENCH_ROUNDS)
 	@$(S)/bench-hyperflex-host.sh build/bench/hyperflex.tsv
 
+docs: linux-src ## build the three HyperPlace documents with the kernel's Sphinx setup (warnings are errors)
+	@$(S)/docs-check.sh
+
 clean: ## remove build products, keep sources, downloads and ccache
-	rm -rf build/obj build/initramfs build/check build/vm build/unit build/unit-results build/sim
+	rm -rf build/obj build/initramfs build/check build/vm build/unit build/unit-results build/sim build/docs
 
 distclean: clean ## also remove the unpacked kernel and QEMU trees and downloads
 	rm -rf build

@@ -90,6 +90,10 @@ for tap in "$out"/unit/*.tap; do
 done
 judge unit "${unit_args[@]}"
 
+hp_log "docs: the three documents through the kernel's Sphinx setup, warnings fatal"
+"$HP_ROOT/scripts/docs-check.sh" > "$out/docs.tap" 2> "$out/docs.log"
+judge docs --tap "docs=$out/docs.tap"
+
 hp_log "guest: kselftests, KUnit and QMP checks in the two-tier VM"
 vm=$out/vm
 "$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 1500 --logdir "$vm" \

@@ -16,6 +16,9 @@ qemu_pkgs=(ninja-build pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev
 	   libnuma-dev libfdt-dev zlib1g-dev dpkg-dev python3-venv seabios qemu-system-data
 	   ipxe-qemu)
 bench_pkgs=(gnuplot-nox)
+# scripts/docs-check.sh: the kernel's Sphinx setup (alabaster theme, bundled
+# with Sphinx); graphviz because kfigure warns at start-up without dot(1).
+docs_pkgs=(python3-sphinx graphviz)
 backport_pkgs=(meson)
 
 sources=/etc/apt/sources.list.d/hyperplace.sources
@@ -24,7 +27,7 @@ pin=/etc/apt/preferences.d/hyperplace-trixie
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-for p in "${kernel_pkgs[@]}" "${qemu_pkgs[@]}" "${bench_pkgs[@]}"; do
+for p in "${kernel_pkgs[@]}" "${qemu_pkgs[@]}" "${bench_pkgs[@]}" "${docs_pkgs[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 		missing+=("$p")
 done

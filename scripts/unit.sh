@@ -6,6 +6,8 @@
 #   gups      the GUPS workload (tools/hyperplace/gups)
 #   hyperflex the HyperFlex QMP helper and client, against a fake QMP server
 #             (tools/hyperplace/hyperflex)
+#   hw-recipe the real-host PEBS recipe, against fake sysroots
+#             (scripts/tests/hw-recipe-tests.sh)
 # Exits non-zero if any of them failed; scripts/results.py judges the TAP.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -16,6 +18,8 @@ rc=0
 
 hp_log "host-side tests"
 "$HP_ROOT/scripts/tests/host-tests.sh" > "$out/host.tap" 2>&1 || rc=1
+hp_log "hardware recipe tests"
+"$HP_ROOT/scripts/tests/hw-recipe-tests.sh" > "$out/hw-recipe.tap" 2>&1 || rc=1
 
 if [ -f "$HP_ROOT/tools/testing/hyperplace/Makefile" ]; then
 	hp_log "range classifier harness (ASan+UBSan)"

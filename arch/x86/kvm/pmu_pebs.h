@@ -7,19 +7,21 @@
  * Adaptive PEBS was hidden from guests because the LBR group of a record
  * (MSR_PEBS_DATA_CFG.LBRS) could carry host LBRs into the guest's buffer
  * (CVE-2024-26992).  With kvm_intel.adaptive_pebs=1 a guest gets it back
- * with the memory-info and GP-register groups only: they describe the
- * guest's own instruction, never host state.
+ * without the LBR group: the memory-info, GP-register and XMM groups are
+ * written while the guest runs and hold only the guest's own state.
  */
 #ifndef ARCH_X86_KVM_PMU_PEBS_H
 #define ARCH_X86_KVM_PMU_PEBS_H
 
+#include <linux/bitfield.h>
 #include <linux/bits.h>
 #include <linux/types.h>
 #include <asm/msr-index.h>
 #include <asm/perf_event.h>
 
 /* The record groups a guest may select in MSR_PEBS_DATA_CFG. */
-#define KVM_PEBS_DATA_CFG_ALLOWED	(PEBS_DATACFG_MEMINFO | PEBS_DATACFG_GP)
+#define KVM_PEBS_DATA_CFG_ALLOWED	(PEBS_DATACFG_MEMINFO | PEBS_DATACFG_GP | \
+					 PEBS_DATACFG_XMMS)
 
 /* MSR_PEBS_LD_LAT_THRESHOLD: bits 15:0 hold the threshold in core cycles. */
 #define KVM_PEBS_LD_LAT_MASK		GENMASK_ULL(15, 0)
@@ -41,7 +43,7 @@
 static inline bool kvm_pebs_is_adaptive(u64 perf_cap)
 {
 	return (perf_cap & PERF_CAP_PEBS_BASELINE) &&
-	       (perf_cap & PERF_CAP_PEBS_FORMAT) >> 8 >= 4;
+	       FIELD_GET(PERF_CAP_PEBS_FORMAT, perf_cap) >= 4;
 }
 
 /**
@@ -63,14 +65,34 @@ static inline u64 kvm_pebs_guest_perf_cap(u64 host_perf_cap,
 }
 
 /**
+ * kvm_pebs_perf_cap_valid() - whether userspace may give a vCPU these PEBS bits
+ * @perf_cap: the PERF_CAPABILITIES value userspace writes
+ * @supported: what KVM supports (kvm_caps.supported_perf_cap)
+ *
+ * The PEBS format and the other PEBS bits must be the host's, since the
+ * hardware writes the records.  The baseline bit may be left out, so that
+ * one VM configuration runs on hosts with and without adaptive PEBS
+ * offered, but it may not be added where KVM does not offer it.
+ *
+ * Return: true if the PEBS part of @perf_cap is acceptable.
+ */
+static inline bool kvm_pebs_perf_cap_valid(u64 perf_cap, u64 supported)
+{
+	u64 must_match = PERF_CAP_PEBS_MASK & ~PERF_CAP_PEBS_BASELINE;
+
+	if ((perf_cap ^ supported) & must_match)
+		return false;
+	return !(perf_cap & ~supported & PERF_CAP_PEBS_BASELINE);
+}
+
+/**
  * kvm_pebs_data_cfg_rsvd() - reserved bits of the guest's MSR_PEBS_DATA_CFG
  * @perf_cap: the vCPU's PERF_CAPABILITIES
  *
- * Everything but the memory-info and GP-register groups is reserved.
- * The LBR group and the LBR entry count (bits 31:24) would expose the
- * host's branch records.  The XMM group is refused too: no consumer
- * needs it yet, and it has not been reviewed for leaks.  A guest write
- * that sets any reserved bit takes #GP.
+ * The LBR group and the LBR entry count (bits 31:24) are reserved: the
+ * LBR MSRs may hold the host's branch records at VM-entry.  Guests are
+ * not offered virtual LBRs together with adaptive PEBS, so a well-behaved
+ * guest never asks for them.  A guest write of a reserved bit takes #GP.
  *
  * Return: the reserved bits; all bits if @perf_cap has no adaptive PEBS.
  */

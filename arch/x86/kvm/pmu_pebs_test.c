@@ -56,6 +56,23 @@ static void pebs_guest_cap_follows_parameter(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kvm_pebs_is_adaptive(on));
 }
 
+static void pebs_userspace_may_drop_baseline(struct kunit *test)
+{
+	u64 on = kvm_pebs_guest_perf_cap(ICX_PERF_CAP, true);
+	u64 off = kvm_pebs_guest_perf_cap(ICX_PERF_CAP, false);
+
+	KUNIT_EXPECT_TRUE(test, kvm_pebs_perf_cap_valid(on, on));
+	/* The same VM on a host with and one without adaptive_pebs. */
+	KUNIT_EXPECT_TRUE(test, kvm_pebs_perf_cap_valid(off, on));
+	KUNIT_EXPECT_TRUE(test, kvm_pebs_perf_cap_valid(off, off));
+	/* Baseline where KVM does not offer it. */
+	KUNIT_EXPECT_FALSE(test, kvm_pebs_perf_cap_valid(on, off));
+	/* Another record format than the hardware writes. */
+	KUNIT_EXPECT_FALSE(test, kvm_pebs_perf_cap_valid((on & ~PERF_CAP_PEBS_FORMAT) |
+							 (5ull << 8), on));
+	KUNIT_EXPECT_FALSE(test, kvm_pebs_perf_cap_valid(on & ~PERF_CAP_PEBS_TRAP, on));
+}
+
 static bool data_cfg_ok(u64 perf_cap, u64 val)
 {
 	return !(val & kvm_pebs_data_cfg_rsvd(perf_cap));
@@ -66,16 +83,16 @@ static void pebs_data_cfg_allows_meminfo_and_gp(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, data_cfg_ok(ICX_PERF_CAP, 0));
 	KUNIT_EXPECT_TRUE(test, data_cfg_ok(ICX_PERF_CAP, PEBS_DATACFG_MEMINFO));
 	KUNIT_EXPECT_TRUE(test, data_cfg_ok(ICX_PERF_CAP, PEBS_DATACFG_GP));
-	KUNIT_EXPECT_TRUE(test, data_cfg_ok(ICX_PERF_CAP,
-					    PEBS_DATACFG_MEMINFO | PEBS_DATACFG_GP));
+	KUNIT_EXPECT_TRUE(test, data_cfg_ok(ICX_PERF_CAP, PEBS_DATACFG_XMMS));
+	KUNIT_EXPECT_TRUE(test, data_cfg_ok(ICX_PERF_CAP, PEBS_DATACFG_MEMINFO |
+					    PEBS_DATACFG_GP | PEBS_DATACFG_XMMS));
 }
 
-static void pebs_data_cfg_refuses_lbr_and_xmm(struct kunit *test)
+static void pebs_data_cfg_refuses_lbr(struct kunit *test)
 {
 	int bit;
 
 	KUNIT_EXPECT_FALSE(test, data_cfg_ok(ICX_PERF_CAP, PEBS_DATACFG_LBRS));
-	KUNIT_EXPECT_FALSE(test, data_cfg_ok(ICX_PERF_CAP, PEBS_DATACFG_XMMS));
 	KUNIT_EXPECT_FALSE(test, data_cfg_ok(ICX_PERF_CAP, PEBS_DATACFG_MEMINFO |
 					     PEBS_DATACFG_LBRS));
 	/* Every bit of the LBR entry count, alone or with the LBR group. */
@@ -138,8 +155,9 @@ static void pebs_config1_only_for_load_latency(struct kunit *test)
 static struct kunit_case kvm_pebs_cases[] = {
 	KUNIT_CASE(pebs_adaptive_needs_format4_and_baseline),
 	KUNIT_CASE(pebs_guest_cap_follows_parameter),
+	KUNIT_CASE(pebs_userspace_may_drop_baseline),
 	KUNIT_CASE(pebs_data_cfg_allows_meminfo_and_gp),
-	KUNIT_CASE(pebs_data_cfg_refuses_lbr_and_xmm),
+	KUNIT_CASE(pebs_data_cfg_refuses_lbr),
 	KUNIT_CASE(pebs_data_cfg_without_adaptive),
 	KUNIT_CASE(pebs_ld_lat_threshold),
 	KUNIT_CASE(pebs_config1_only_for_load_latency),

@@ -12,7 +12,8 @@ PEBS ?= 0
 export HP_PEBS := $(PEBS)
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
-	bench-sim bench-sampling bench-vm bench-hyperflex docs clean distclean help
+	bench-sim bench-sampling bench-vm bench-hyperflex docs qemu-src series series-build \
+	clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
 
@@ -30,6 +31,9 @@ debug-kernel: linux-src ## the debug variant (KASAN, lockdep, DEBUG_VM)
 
 qemu: deps ## build qemu-system-x86_64 from Debian's 10.0 source + qemu/patches
 	@$(S)/build-qemu.sh
+
+qemu-src: deps ## fetch and unpack Debian's QEMU 10.0 source, apply qemu/patches, overlay qemu/
+	@$(S)/build-qemu.sh --source-only
 
 initramfs: kernel ## busybox + init + static kselftests
 	@$(S)/mkinitramfs.sh $(VARIANT)
@@ -73,6 +77,12 @@ bench-hyperflex: all ## time taking 1 GiB from the fast node: HyperFlex vs the s
 
 docs: linux-src ## build the three HyperPlace documents with the kernel's Sphinx setup (warnings are errors)
 	@$(S)/docs-check.sh
+
+series: linux-src qemu-src ## upstream patch series for Linux and QEMU, checkpatch'ed (build/series/)
+	@$(S)/make-series.sh
+
+series-build: series ## build every commit of the Linux series in turn (long)
+	@$(S)/series-build.sh
 
 clean: ## remove build products, keep sources, downloads and ccache
 	rm -rf build/obj build/initramfs build/check build/vm build/unit build/unit-results build/sim build/docs

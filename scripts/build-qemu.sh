@@ -3,9 +3,18 @@
 # build/qemu once per Debian version, apply qemu/patches/series, lay the
 # files under qemu/ (other than patches/) over it, and build
 # qemu-system-x86_64 in build/obj/qemu with ccache.
+#
+# --source-only (make qemu-src): stop once build/qemu is the patched,
+# overlaid source; configure and build nothing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=qemu
+source_only=
+case ${1:-} in
+--source-only) source_only=1 ;;
+"") ;;
+*) hp_die "usage: $0 [--source-only]" ;;
+esac
 
 dl=$HP_BUILD/dl
 mkdir -p "$dl"
@@ -35,6 +44,10 @@ HP_SERIES_BASE="QEMU $want_ver (Debian source)" HP_STEP=qemu-series \
 mapfile -t qdirs < <(cd "$HP_ROOT/qemu" && find . -mindepth 1 -maxdepth 1 -type d ! -name patches -printf '%P\n')
 HP_OVERLAY_BASE=$HP_ROOT/qemu HP_STEP=qemu-overlay \
 	"$HP_ROOT/scripts/overlay.sh" "$HP_QEMU_SRC" "${qdirs[@]}"
+if [ -n "$source_only" ]; then
+	hp_log "QEMU source: Debian qemu $want_ver with qemu/patches in $HP_QEMU_SRC"
+	exit 0
+fi
 
 conf=(--target-list=x86_64-softmmu --without-default-features
       --enable-tcg --enable-kvm --enable-numa

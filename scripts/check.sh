@@ -94,6 +94,10 @@ hp_log "docs: the three documents through the kernel's Sphinx setup, warnings fa
 "$HP_ROOT/scripts/docs-check.sh" > "$out/docs.tap" 2> "$out/docs.log"
 judge docs --tap "docs=$out/docs.tap"
 
+hp_log "series: the upstream series apply to the pristine bases and pass checkpatch"
+"$HP_ROOT/scripts/series-check.sh" > "$out/series.tap" 2> "$out/series.log"
+judge series --tap "series=$out/series.tap"
+
 hp_log "guest: kselftests, KUnit and QMP checks in the two-tier VM"
 vm=$out/vm
 "$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 1500 --logdir "$vm" \

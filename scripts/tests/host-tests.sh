@@ -155,5 +155,86 @@ check "vm: ... naming the missing flag" grep -q "no PEBS ('pebs' missing" "$tmp/
 HP_ACCEL=kvm HP_SYSROOT=$tmp/stock check "vm: --pebs on a stock host kernel warns and goes on" vmcmd --pebs
 check "vm: ... the warning names the missing parameter" grep -q 'adaptive_pebs.*without data addresses' "$tmp/out"
 
+# --- series.py (make series): manifest and completeness checks, on a toy tree --
+st=$tmp/series
+mkdir -p "$st/repo/patches/linux" "$st/repo/patches/upstream" "$st/repo/mm/toy" "$st/base"
+printf 'one\ntwo\nthree\n' > "$st/base/a.txt"
+printf 'alpha\nbeta\n' > "$st/base/b.txt"
+printf 'List of maintainers\n\nMaintainers List\n\nAAA ENTRY\nM:\tA <a@example.org>\nS:\tMaintained\nF:\ta.txt\n\nZZZ ENTRY\nM:\tZ <z@example.org>\nS:\tMaintained\nF:\tb.txt\n' > "$st/base/MAINTAINERS"
+git -C "$st/base" init -q . && git -C "$st/base" add -A &&
+	git -C "$st/base" -c user.name=t -c user.email=t@example.org commit -qm base && git -C "$st/base" tag base
+cp -r "$st/base" "$st/build" && rm -rf "$st/build/.git"
+mk_toy_patch() { # FILE OLD NEW
+	mkdir -p "$st/x/a" "$st/x/b"
+	cp "$st/base/$1" "$st/x/a/$1"
+	sed "s/^$2\$/$3/" "$st/base/$1" > "$st/x/b/$1"
+	(cd "$st/x" && diff -u "a/$1" "b/$1")
+	rm -rf "$st/x"
+}
+{ printf 'From: t <t@example.org>\nSubject: [PATCH] toy: change a and b\n\nWhy a and b change.\n\n---\n'
+  mk_toy_patch a.txt two TWO; mk_toy_patch b.txt beta BETA; } > "$st/repo/patches/linux/0001-toy.patch"
+echo 0001-toy.patch > "$st/repo/patches/linux/series"
+echo 'int toy;' > "$st/repo/mm/toy/toy.c"
+echo 'int tool;' > "$st/repo/mm/toy/tool.c"
+echo 'The toy file.' > "$st/repo/patches/upstream/toy.txt"
+cat > "$st/repo/patches/upstream/t.series" <<'T'
+tree linux
+cover cover.txt
+not-submitted mm/toy/tool.c: a tool, not kernel code
+[@quilt]
+body quilt
+quilt 0001-toy.patch
+[toy: add the toy]
+body toy.txt
+add mm/toy/toy.c
+maintainers-new MMM TOY ENTRY
+	M: @signoff
+	S: Maintained
+maintainers MMM TOY ENTRY: mm/toy/toy.c
+T
+cp "$st/repo/patches/upstream/t.series" "$st/t.series.good"
+"$scripts/apply-series.sh" "$st/build" "$st/repo/patches/linux" >/dev/null 2>&1
+HP_OVERLAY_BASE=$st/repo "$scripts/overlay.sh" "$st/build" mm >/dev/null 2>&1
+cat > "$st/cfg.json" <<T
+{"linux": {"root": "$st/repo", "manifest": "$st/repo/patches/upstream/t.series",
+  "upstream_dir": "$st/repo/patches/upstream", "quilt_dir": "$st/repo/patches/linux",
+  "overlay_base": "$st/repo", "overlay_dirs": ["mm"], "build_tree": "$st/build",
+  "base_git": "$st/base", "out": "$st/out"}}
+T
+ser() { python3 -B "$scripts/series.py" --config "$st/cfg.json" --linux-base base \
+	--identity 'T Tester <t@example.org>' "$@" linux; }
+check "make-series: toy manifest lints" ser --lint
+check "make-series: toy series built, its tree equals the build tree" ser --no-format
+check "make-series: two commits, subject taken from the quilt patch" \
+	test "$(git -C "$st/base" log --format=%s base..series | tr '\n' '|')" = "toy: add the toy|toy: change a and b|"
+check "make-series: quilt body and sign-off in the commit message" \
+	bash -c "git -C '$st/base' log -1 --format=%B series~1 | grep -qx 'Why a and b change.' &&
+		 git -C '$st/base' log -1 --format=%B series | grep -qx 'Signed-off-by: T Tester <t@example.org>'"
+check "make-series: new MAINTAINERS entry placed between its neighbours" \
+	bash -c "git -C '$st/base' show series:MAINTAINERS | grep -A5 '^AAA' | grep -q '^MMM TOY ENTRY'"
+echo 'int extra;' > "$st/repo/mm/toy/extra.c"
+check_fails "make-series: an overlay file in no patch fails" ser --lint
+check "make-series: ... and is named" grep -q 'mm/toy/extra.c: neither in the series nor listed as not submitted' "$tmp/out"
+rm "$st/repo/mm/toy/extra.c"
+sed -i 's/^quilt 0001-toy.patch$/quilt 0001-toy.patch a.txt/' "$st/repo/patches/upstream/t.series"
+check_fails "make-series: a quilt change in no patch fails" ser --lint
+check "make-series: ... naming the patch and the file" grep -q '0001-toy.patch: its change to b.txt is in no patch' "$tmp/out"
+cp "$st/t.series.good" "$st/repo/patches/upstream/t.series"
+sed -i 's/^add mm\/toy\/toy.c$/add mm\/toy\/toy.c\nadd mm\/toy\/tool.c/' "$st/repo/patches/upstream/t.series"
+check_fails "make-series: a file both submitted and not fails" ser --lint
+check "make-series: ... and is named" grep -q 'mm/toy/tool.c: in the series and listed as not submitted' "$tmp/out"
+printf 'tree linux\n[x]\nbody toy.txt\nadd\nfrobnicate mm/toy/toy.c\n' > "$st/repo/patches/upstream/t.series"
+check_fails "make-series: manifest syntax errors fail" ser --lint
+check "make-series: ... with file and line" grep -q 't.series:5: unknown directive "frobnicate"' "$tmp/out"
+check "make-series: ... every error reported" grep -q 't.series:4: add GLOB' "$tmp/out"
+cp "$st/t.series.good" "$st/repo/patches/upstream/t.series"
+echo changed >> "$st/build/b.txt"
+check_fails "make-series: a build tree that differs fails" ser --no-format
+check "make-series: ... naming the file" grep -q 'b.txt: differs between the series and the build tree' "$tmp/out"
+sed -i '$d' "$st/build/b.txt"
+sed -i '1a X-Note: changed' "$st/repo/patches/linux/0001-toy.patch"
+check_fails "make-series: a quilt patch changed since the build tree was prepared fails" ser --no-format
+check "make-series: ... saying the build tree is not current" grep -q 'is not current (changed since applied: 0001-toy.patch)' "$tmp/out"
+
 echo "1..$n"
 exit $((failed > 0))

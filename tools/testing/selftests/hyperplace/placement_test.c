@@ -42,7 +42,7 @@
 #define MPOL_BIND		2
 #endif
 
-#define MiB			(1UL << 20)
+#define MiB			(1024UL * 1024)
 #define PAGE			4096UL
 #define POLL_US			200000
 /* The hot set of a 1.5 GiB GUPS run moves within this, with margin. */
@@ -176,7 +176,7 @@ struct region {
 	uint64_t *p;
 	size_t len;
 	uint64_t sum;
-	volatile bool stop;
+	bool stop;
 	pthread_t toucher;
 };
 
@@ -218,24 +218,26 @@ static int region_create(struct region *r, unsigned long mib, bool thp,
 static void *region_touch(void *arg)
 {
 	struct region *r = arg;
-	volatile uint64_t sink = 0;
+	uint64_t sink = 0;
 	size_t i;
 
-	while (!r->stop)
-		for (i = 0; i < r->len / 8 && !r->stop; i += PAGE / 8)
-			sink += r->p[i];
-	return NULL;
+	/* Atomic loads: neither the flag nor the reads may be optimized out. */
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
+		for (i = 0; i < r->len / 8 &&
+		     !__atomic_load_n(&r->stop, __ATOMIC_RELAXED); i += PAGE / 8)
+			sink += __atomic_load_n(&r->p[i], __ATOMIC_RELAXED);
+	return (void *)(uintptr_t)sink;
 }
 
 static int region_start(struct region *r)
 {
-	r->stop = false;
+	__atomic_store_n(&r->stop, false, __ATOMIC_RELAXED);
 	return pthread_create(&r->toucher, NULL, region_touch, r);
 }
 
 static void region_stop(struct region *r)
 {
-	r->stop = true;
+	__atomic_store_n(&r->stop, true, __ATOMIC_RELAXED);
 	pthread_join(r->toucher, NULL);
 }
 
@@ -526,8 +528,9 @@ TEST_F_TIMEOUT(hp, gups_hot_set_moves_to_fast_node, CONVERGE_TIMEOUT_S + 240)
 	ASSERT_TRUE(vma_of(pid, hs, &lo, &hi));
 	hot_fast0 = pct_on(pid, hs, he, self->fast);
 	cold_fast0 = pct_on(pid, lo, hs, self->fast);
-	TH_LOG("array %lu MiB, hot %#lx-%#lx: %.1f%% of it and %.1f%% of the cold part below it on the fast node",
-	       size, hs, he, hot_fast0, cold_fast0);
+	TH_LOG("array %lu MiB, hot %#lx-%#lx", size, hs, he);
+	TH_LOG("on the fast node: %.1f%% of the hot set, %.1f%% of the cold part below it",
+	       hot_fast0, cold_fast0);
 	ASSERT_LT(hot_fast0, 50.0) TH_LOG("the hot set did not start on the slow node");
 	ASSERT_EQ(0, stat_read("promoted", &promoted0));
 	ASSERT_EQ(0, stat_read("demoted", &demoted0));
@@ -557,9 +560,10 @@ TEST_F_TIMEOUT(hp, gups_hot_set_moves_to_fast_node, CONVERGE_TIMEOUT_S + 240)
 	ASSERT_EQ(0, stat_read("demoted", &demoted));
 	ASSERT_EQ(0, stat_read("exchanged", &exchanged));
 	ASSERT_EQ(0, stat_read("failed", &failed));
-	TH_LOG("cold part on the fast node %.1f%% -> %.1f%%; pages promoted %llu, demoted %llu (exchanged %llu), failed %llu",
-	       cold_fast0, cold_fast, promoted - promoted0,
-	       demoted - demoted0, exchanged - exchanged0, failed - failed0);
+	TH_LOG("cold part on the fast node %.1f%% -> %.1f%%", cold_fast0, cold_fast);
+	TH_LOG("pages promoted %llu, demoted %llu (exchanged %llu), failed %llu",
+	       promoted - promoted0, demoted - demoted0,
+	       exchanged - exchanged0, failed - failed0);
 
 	EXPECT_GE(pct, 90.0);
 	EXPECT_LT(cold_fast, cold_fast0) TH_LOG("no cold page left the fast node");
@@ -633,7 +637,7 @@ TEST_F_TIMEOUT(hp, nothing_moves_when_not_allowed,
 		{ "PR_HYPERPLACE_EXCLUDE", NULL, NULL, PR_HYPERPLACE_EXCLUDE },
 		{ "scope=opted_in", "scope", "opted_in", -1 },
 	};
-	unsigned long long moved0;
+	unsigned long long moved0, moved;
 	struct region r;
 	unsigned int i;
 	double pct;
@@ -654,7 +658,8 @@ TEST_F_TIMEOUT(hp, nothing_moves_when_not_allowed,
 			     region_end_addr(&r), self->fast);
 		EXPECT_EQ(0.0, pct) TH_LOG("%s: %.1f%% moved", cases[i].what, pct);
 		if (cases[i].system_wide) {
-			EXPECT_EQ(moved0, moved_pages()) TH_LOG("%s", cases[i].what);
+			moved = moved_pages();
+			EXPECT_EQ(moved0, moved) TH_LOG("%s", cases[i].what);
 		}
 		EXPECT_EQ(r.sum, region_checksum(&r));
 		munmap(r.p, r.len);

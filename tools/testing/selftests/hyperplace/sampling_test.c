@@ -40,7 +40,7 @@
 #define POLL_US		50000
 #define WAIT_TEST_TIMEOUT (2 * POLL_TIMEOUT_S)
 
-#define MiB		(1UL << 20)
+#define MiB		(1024UL * 1024)
 #define PAGE		4096UL
 /* Away from page edges: whether a range's END is in it does not matter. */
 #define IN_PAGE		0x40UL
@@ -159,8 +159,7 @@ static const char *src_stats_str(const struct src_stats *st)
 	static char buf[160];
 
 	snprintf(buf, sizeof(buf),
-		 "received %llu dropped %llu attributed %llu outside %llu "
-		 "exited %llu",
+		 "received %llu dropped %llu attributed %llu outside %llu exited %llu",
 		 st->received, st->dropped, st->attributed, st->outside,
 		 st->exited);
 	return buf;
@@ -239,11 +238,12 @@ static char *map_anon(size_t len)
 /* Write one byte of each page: real pages, Accessed bits set. */
 static void touch_pages(char *p, size_t len)
 {
-	volatile char *v = p;
 	size_t off;
 
+	/* Atomic accesses: the compiler must not drop or merge them. */
 	for (off = 0; off < len; off += PAGE)
-		v[off]++;
+		__atomic_store_n(&p[off], __atomic_load_n(&p[off], __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
 }
 
 /*
@@ -447,8 +447,8 @@ static int tally_abit(struct abit_tally *t, pid_t pid, char *buf,
 		if (!p)
 			continue;
 		t->n++;
-		if (sscanf(p, "source=%15s pid=%d addr=%llx access=%15s "
-			   "weight=%u attributed=%d",
+		if (sscanf(p,
+			   "source=%15s pid=%d addr=%llx access=%15s weight=%u attributed=%d",
 			   src, &spid, &addr, acc, &weight, &attr) != 6 ||
 		    strcmp(src, "abit") || spid != pid) {
 			t->foreign++;
@@ -491,8 +491,7 @@ static int tally_batches(struct batch_tally *t, pid_t pid)
 		int bpid;
 
 		p = event_payload(line, "hyperplace_batch");
-		if (p && sscanf(p, "source=%15s pid=%d samples=%u "
-				"attributed=%u outside=%u",
+		if (p && sscanf(p, "source=%15s pid=%d samples=%u attributed=%u outside=%u",
 				src, &bpid, &a, &b, &c) == 5 &&
 		    !strcmp(src, "inject")) {
 			if (bpid != pid) {
@@ -576,6 +575,7 @@ FIXTURE_TEARDOWN(hp)
 	unsigned long long v;
 	char cur[16];
 	unsigned int i;
+	int ret;
 
 	if (self->have_tracefs) {
 		trace_reset();
@@ -592,23 +592,20 @@ FIXTURE_TEARDOWN(hp)
 			TH_LOG("restoring %s", knobs[i].name);
 	}
 	if (source_selected(cur, sizeof(cur)) || strcmp(cur, self->source)) {
-		EXPECT_EQ(0, knob_write("source", self->source));
+		ret = knob_write("source", self->source);
+		EXPECT_EQ(0, ret);
 	}
 	if (knob_read("enabled", cur, sizeof(cur)) ||
 	    strcmp(cur, self->enabled)) {
-		EXPECT_EQ(0, knob_write("enabled", self->enabled));
+		ret = knob_write("enabled", self->enabled);
+		EXPECT_EQ(0, ret);
 	}
 }
 
-#define REQUIRE_FILE(path) do {						\
-	if (access(path, F_OK))						\
-		SKIP(return, "no %s", path);				\
-} while (0)
-
-#define REQUIRE_EVENT(event) do {					\
-	if (!have_event(event))						\
-		SKIP(return, "no tracepoint hyperplace/%s", event);	\
-} while (0)
+static bool have_file(const char *path)
+{
+	return !access(path, F_OK);
+}
 
 /*
  * Out-of-range and non-numeric writes are refused with the documented
@@ -714,8 +711,10 @@ TEST_F_TIMEOUT(hp, inject_reaches_ranges, WAIT_TEST_TIMEOUT)
 	int held, round;
 	char *map, *text;
 
-	REQUIRE_FILE(HP_INJECT);
-	REQUIRE_FILE(HP_RANGES);
+	if (!have_file(HP_INJECT))
+		SKIP(return, "no %s", HP_INJECT);
+	if (!have_file(HP_RANGES))
+		SKIP(return, "no %s", HP_RANGES);
 	map = map_anon(INJECT_MAP_LEN);
 	ASSERT_NE(NULL, map);
 	touch_pages(map, INJECT_MAP_LEN);
@@ -789,7 +788,8 @@ TEST_F_TIMEOUT(hp, inject_rejects_bad_input, WAIT_TEST_TIMEOUT)
 	pid_t pid = getpid();
 	char buf[256];
 
-	REQUIRE_FILE(HP_INJECT);
+	if (!have_file(HP_INJECT))
+		SKIP(return, "no %s", HP_INJECT);
 	ASSERT_EQ(0, src_stats_read("inject", &base));
 
 	check_refused(_metadata, "1 2\n", -EINVAL);
@@ -848,8 +848,10 @@ TEST_F_TIMEOUT(hp, abit_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
 	char filter[64];
 	char *map, *buf;
 
-	REQUIRE_EVENT("hyperplace_sample");
-	REQUIRE_FILE(HP_RANGES);
+	if (!have_event("hyperplace_sample"))
+		SKIP(return, "no tracepoint hyperplace/hyperplace_sample");
+	if (!have_file(HP_RANGES))
+		SKIP(return, "no %s", HP_RANGES);
 	ASSERT_EQ(0, knob_write("source", "abit"));
 	ASSERT_TRUE(wait_active_source("abit", end));
 	/* Many short scans; each page of ours checked about once a scan. */
@@ -902,16 +904,14 @@ TEST_F_TIMEOUT(hp, abit_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
 	ASSERT_EQ(0, vmas_read(&vmas, buf, ABIT_BUF_LEN));
 	ASSERT_EQ(0, tally_abit(&t, pid, buf, ABIT_BUF_LEN, map, ABIT_MAP_LEN,
 				ABIT_HOT_LEN, &vmas));
-	TH_LOG("%llu scans: %u samples: %u hot, %u cold, %u elsewhere, "
-	       "%u outside, %u foreign; %u attributed", scans - scans0, t.n,
-	       t.hot, t.cold, t.elsewhere, t.outside, t.foreign,
-	       t.attributed);
+	TH_LOG("%llu scans: %u samples: %u hot, %u cold, %u elsewhere",
+	       scans - scans0, t.n, t.hot, t.cold, t.elsewhere);
+	TH_LOG("%u outside, %u foreign; %u attributed",
+	       t.outside, t.foreign, t.attributed);
 
 	ASSERT_GE(t.hot + t.cold, ABIT_MIN_SAMPLES);
-	EXPECT_EQ(0U, t.foreign) TH_LOG("filter \"%s\" let others through",
-				       filter);
-	EXPECT_EQ(0U, t.outside) TH_LOG("e.g. 0x%llx: in no VMA",
-				       t.first_bad);
+	EXPECT_EQ(0U, t.foreign) TH_LOG("filter \"%s\" let others through", filter);
+	EXPECT_EQ(0U, t.outside) TH_LOG("e.g. 0x%llx: in no VMA", t.first_bad);
 	EXPECT_GT(t.hot, 0U);
 	/* three quarters of the mapping's samples in its hot eighth */
 	EXPECT_GE(t.hot, 3 * t.cold);
@@ -937,9 +937,12 @@ TEST_F_TIMEOUT(hp, tracepoints_fire, WAIT_TEST_TIMEOUT)
 	pid_t pid = getpid();
 	char *map;
 
-	REQUIRE_FILE(HP_INJECT);
-	REQUIRE_EVENT("hyperplace_batch");
-	REQUIRE_EVENT("hyperplace_abit_scan");
+	if (!have_file(HP_INJECT))
+		SKIP(return, "no %s", HP_INJECT);
+	if (!have_event("hyperplace_batch"))
+		SKIP(return, "no tracepoint hyperplace/hyperplace_batch");
+	if (!have_event("hyperplace_abit_scan"))
+		SKIP(return, "no tracepoint hyperplace/hyperplace_abit_scan");
 	ASSERT_EQ(0, knob_write("source", "abit"));
 	ASSERT_TRUE(wait_active_source("abit", end));
 
@@ -1008,7 +1011,8 @@ TEST_F_TIMEOUT(hp, inject_counters_add_up, WAIT_TEST_TIMEOUT)
 	int ret;
 	char *map;
 
-	REQUIRE_FILE(HP_INJECT);
+	if (!have_file(HP_INJECT))
+		SKIP(return, "no %s", HP_INJECT);
 	map = map_anon(COUNT_MAP_LEN);
 	ASSERT_NE(NULL, map);
 	touch_pages(map, COUNT_MAP_LEN);
@@ -1064,7 +1068,8 @@ TEST_F_TIMEOUT(hp, cpu_offline_keeps_samples, WAIT_TEST_TIMEOUT)
 	unsigned int round;
 	char *map, *buf;
 
-	REQUIRE_FILE(HP_INJECT);
+	if (!have_file(HP_INJECT))
+		SKIP(return, "no %s", HP_INJECT);
 	if (access(HOTPLUG_CPU, W_OK))
 		SKIP(return, "CPU 1 cannot be taken offline here");
 	map = map_anon(HOTPLUG_MAP_LEN);

@@ -127,22 +127,30 @@ expand_list() { # "0-2,5" -> 0 1 2 5
 	echo "${out[*]}"
 }
 
+# extremes: read "NODE VALUE" lines (VALUE may be missing or not a
+# number: skipped); print "LOW-NODE LOW HIGH-NODE HIGH", or nothing.
+extremes() {
+	awk '$2 ~ /^[0-9]+$/ {
+		v = $2 + 0
+		if (lo == "" || v < lo) { lo = v; lon = $1 }
+		if (hi == "" || v > hi) { hi = v; hin = $1 }
+	}
+	END { if (lo != "") print lon, lo, hin, hi }'
+}
+
 # pick_nodes: set PICK_FAST, PICK_SLOW and PICK_HOW (how they were told
 # apart) from the host's memory nodes; PICK_SURE=0 when it is a guess.
 # Returns 1 with fewer than two memory nodes.
 pick_nodes() {
-	local nodes=() n l lo='' hi='' lon='' hin='' t id
+	local nodes=() n lo='' hi='' lon='' hin='' t id
 	local -A tier=()
 	mapfile -t nodes < <(mem_nodes)
 	PICK_FAST='' PICK_SLOW='' PICK_HOW='' PICK_SURE=1
 	[ ${#nodes[@]} -ge 2 ] || return 1
 	# 1. HMAT: the latency from the node's nearest initiator.
-	for n in "${nodes[@]}"; do
-		l=$(cat "$NODES/node$n/access0/initiators/read_latency" 2>/dev/null || true)
-		[[ $l =~ ^[0-9]+$ ]] || continue
-		if [ -z "$lo" ] || [ "$l" -lt "$lo" ]; then lo=$l lon=$n; fi
-		if [ -z "$hi" ] || [ "$l" -gt "$hi" ]; then hi=$l hin=$n; fi
-	done
+	read -r lon lo hin hi < <(for n in "${nodes[@]}"; do
+		echo "$n $(cat "$NODES/node$n/access0/initiators/read_latency" 2>/dev/null || true)"
+	done | extremes) || true
 	if [ -n "$lo" ] && [ "$hi" -gt "$lo" ]; then
 		PICK_FAST=$lon PICK_SLOW=$hin
 		PICK_HOW="by HMAT read latency: node $lon $lo ns, node $hin $hi ns"
@@ -157,12 +165,9 @@ pick_nodes() {
 		done
 	done
 	lo='' hi=''
-	for n in "${nodes[@]}"; do
-		[ -n "${tier[$n]:-}" ] || continue
-		l=${tier[$n]}
-		if [ -z "$lo" ] || [ "$l" -lt "$lo" ]; then lo=$l lon=$n; fi
-		if [ -z "$hi" ] || [ "$l" -gt "$hi" ]; then hi=$l hin=$n; fi
-	done
+	read -r lon lo hin hi < <(for n in "${nodes[@]}"; do
+		echo "$n ${tier[$n]:-}"
+	done | extremes) || true
 	if [ -n "$lo" ] && [ "$hi" -gt "$lo" ]; then
 		PICK_FAST=$lon PICK_SLOW=$hin
 		PICK_HOW="by memory tier: node $lon in memory_tier$lo, node $hin in memory_tier$hi"

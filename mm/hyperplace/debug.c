@@ -175,9 +175,13 @@ static ssize_t inject_write(struct file *file, const char __user *ubuf,
 			break;
 		n++;
 	}
-	/* Attach here, where the pid is known, for the reports. */
+	/*
+	 * Attach here, where the pid is known, for the reports; a process
+	 * that is not placed gets no state, as with the real sources.
+	 */
 	for (i = 0; !ret && i < n; i++)
-		if (IS_ERR(hp_mm_attach(rec[i].mm, pids[i])))
+		if (hp_mm_wanted(rec[i].mm) &&
+		    IS_ERR(hp_mm_attach(rec[i].mm, pids[i])))
 			ret = -ENOMEM;
 	if (!ret)
 		hp_inject_push(rec, n);

@@ -17,6 +17,15 @@
 
 #define HP_SYSFS	"/sys/kernel/mm/hyperplace"
 
+/* From include/uapi/linux/prctl.h, for headers older than the series. */
+#ifndef PR_SET_HYPERPLACE
+#define PR_SET_HYPERPLACE	79
+#define PR_GET_HYPERPLACE	80
+#define PR_HYPERPLACE_DEFAULT	0
+#define PR_HYPERPLACE_EXCLUDE	1
+#define PR_HYPERPLACE_INCLUDE	2
+#endif
+
 /* ---- file helpers: all return 0 or -errno ---- */
 
 /* Write @s to @path in a single write(), as "echo -n" would. */

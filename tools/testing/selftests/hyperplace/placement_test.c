@@ -30,13 +30,6 @@
 #include "../kselftest_harness.h"
 #include "hp_common.h"
 
-#ifndef PR_SET_HYPERPLACE
-#define PR_SET_HYPERPLACE	79
-#define PR_GET_HYPERPLACE	80
-#define PR_HYPERPLACE_DEFAULT	0
-#define PR_HYPERPLACE_EXCLUDE	1
-#define PR_HYPERPLACE_INCLUDE	2
-#endif
 #ifndef MPOL_DEFAULT
 #define MPOL_DEFAULT		0
 #define MPOL_BIND		2

@@ -2,8 +2,9 @@
 /*
  * The HyperPlace sampling pipeline, end to end: the sysfs knobs and their
  * validation, samples injected through debugfs reaching the injecting
- * process's ranges, the Accessed-bit sampler finding a hot set, the
- * tracepoints, and the per-source counters adding up.
+ * process's ranges (and not those of one that opted out), the Accessed-bit
+ * sampler finding a hot set, the tracepoints, and the per-source counters
+ * adding up.
  *
  * The test guest runs under TCG, 20-50x slower than native, so nothing
  * here is timed: every wait polls for the expected outcome with a generous
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -764,6 +766,62 @@ TEST_F_TIMEOUT(hp, inject_reaches_ranges, WAIT_TEST_TIMEOUT)
 	EXPECT_EQ(0ULL, d.attributed);
 
 	munmap(map, INJECT_MAP_LEN);
+}
+
+/*
+ * Samples injected for a process that opted out are counted as outside
+ * and give it no HyperPlace state: no section in the ranges file.
+ */
+TEST_F_TIMEOUT(hp, inject_skips_excluded_process, WAIT_TEST_TIMEOUT)
+{
+	struct src_stats base, now, d;
+	unsigned long long count;
+	double end = deadline();
+	int ready[2], go[2];
+	char c = 0, *map = NULL, *text;
+	int status;
+	pid_t child;
+
+	if (!have_file(HP_INJECT))
+		SKIP(return, "no %s", HP_INJECT);
+	if (!have_file(HP_RANGES))
+		SKIP(return, "no %s", HP_RANGES);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		/* Opt out, map, say where, and live until the parent is done. */
+		if (prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_EXCLUDE, 0, 0, 0))
+			_exit(1);
+		map = map_anon(INJECT_MAP_LEN);
+		if (!map)
+			_exit(2);
+		touch_pages(map, INJECT_MAP_LEN);
+		if (write(ready[1], &map, sizeof(map)) != sizeof(map) ||
+		    read(go[0], &c, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(sizeof(map), read(ready[0], &map, sizeof(map)));
+
+	ASSERT_EQ(0, src_stats_read("inject", &base));
+	ASSERT_EQ(0, inject_spread(child, map, INJECT_MAP_LEN, INJECT_N, NULL));
+	ASSERT_TRUE(wait_inject_settled(&base, INJECT_N, &now, end));
+	d = src_stats_sub(&now, &base);
+	EXPECT_EQ(INJECT_N, d.outside) TH_LOG("%s", src_stats_str(&d));
+	EXPECT_EQ(0ULL, d.attributed);
+
+	text = read_all(HP_RANGES);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(-1, ranges_holding(text, child, NULL, 0, &count))
+		TH_LOG("the excluded pid %d has HyperPlace state", child);
+	free(text);
+
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("child status 0x%x", status);
 }
 
 /* Expect @err for @text and no sample injected. */

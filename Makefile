@@ -75,7 +75,7 @@ bench-hyperflex: all ## time taking 1 GiB from the fast node: HyperFlex vs the s
 	   --bench build/bench/hyperflex.tsv --rounds $(BENCH_ROUNDS)
 	@$(S)/bench-hyperflex-host.sh build/bench/hyperflex.tsv
 
-docs: linux-src ## build the three HyperPlace documents with the kernel's Sphinx setup (warnings are errors)
+docs: linux-src ## build the HyperPlace documents and ABI file with the kernel's Sphinx setup (warnings are errors)
 	@$(S)/docs-check.sh
 
 series: linux-src qemu-src ## upstream patch series for Linux and QEMU, checkpatch'ed (build/series/)

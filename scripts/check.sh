@@ -90,7 +90,7 @@ for tap in "$out"/unit/*.tap; do
 done
 judge unit "${unit_args[@]}"
 
-hp_log "docs: the three documents through the kernel's Sphinx setup, warnings fatal"
+hp_log "docs: our documents and the ABI file through the kernel's Sphinx setup, warnings fatal"
 "$HP_ROOT/scripts/docs-check.sh" > "$out/docs.tap" 2> "$out/docs.log"
 judge docs --tap "docs=$out/docs.tap"
 
@@ -110,6 +110,8 @@ judge guest --tap "kselftest=$vm/output.log" --tap "qmp=$vm/qmp.tap" \
 	--console "$vm/console.log" "${kunit_args[@]}"
 grep -q 'HP-DONE' "$vm/output.log" 2>/dev/null ||
 	{ echo "  FAIL guest: did not finish (status: $(cat "$vm/status" 2>/dev/null)); console: $vm/console.log"; add 0 1 0; }
+"$HP_ROOT/scripts/abi-sysfs-check.sh" "$vm/output.log" > "$out/abi-sysfs.tap" 2>&1
+judge abi-sysfs --tap "abi-sysfs=$out/abi-sysfs.tap"
 
 hp_log "hyperflex: per-tier balloons resized over QMP in a live guest"
 for mode in full plain; do

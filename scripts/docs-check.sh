@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# docs-check.sh: build the three HyperPlace documents with the kernel's own
-# Sphinx setup, warnings fatal.  TAP on stdout, one result per document;
-# progress on stderr; exit status non-zero if any document has a warning.
+# docs-check.sh: build the HyperPlace documents with the kernel's own
+# Sphinx setup, warnings fatal, and check the sysfs ABI file.  TAP on stdout,
+# one result per document and one for the ABI file; progress on stderr; exit
+# status non-zero if any result fails.
 #
 #   Documentation/admin-guide/mm/hyperplace.rst
 #   Documentation/mm/hyperplace.rst
 #   Documentation/virt/hyperflex.rst
+#   Documentation/ABI/testing/sysfs-kernel-mm-hyperplace
 #
 # How: a small Sphinx source directory, build/docs/src, holds links to the
 # three files at their in-tree paths (so :doc: links between them resolve as
@@ -46,6 +48,16 @@
 # sphinx-build exits 0 on them) count against the document that pulls the
 # source in.  Limit: an `.. include::` or figure of ours with a relative path
 # would be looked for under build/docs/src and reported missing.
+#
+# The ABI file (/sys/kernel/mm/hyperplace/).  scripts/get_abi.pl reads a
+# directory, so it gets build/docs/abi/Documentation/ABI holding only a copy
+# of our file at its in-tree path.  Its result: `get_abi.pl validate` prints
+# nothing, `get_abi.pl rest` turns every What: into an entry, and the rest
+# output builds without warnings (the Sphinx build above renders it in a
+# page of its own, abi-hyperplace, with the `.. kernel-abi::` directive and
+# :rst: as Documentation/admin-guide/abi-testing.rst does).  That the What:
+# lines name exactly the files a running kernel creates is checked against
+# the test guest by scripts/abi-sysfs-check.sh in make check.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=docs
@@ -114,6 +126,7 @@ for d in docs:
     for m in LABEL_DEF.finditer(text):
         our_labels[m.group(1).strip("`").lower()] = d
 ours = {docname(d) for d in docs}
+abi_page = "abi-hyperplace"    # renders the ABI file in the Sphinx build
 kernel_labels = None        # explicit label -> kernel documents defining it
 
 
@@ -152,6 +165,42 @@ for d in docs:
                 if docname(p) not in ours:
                     wanted.add(docname(p))
 
+# --- the sysfs ABI file ------------------------------------------------------
+ABI_REL = "Documentation/ABI/testing/sysfs-kernel-mm-hyperplace"
+# get_abi.pl reads a directory: one holding only a copy of our file, at its
+# in-tree path.
+abi_src = os.path.join(root, ABI_REL)
+abi_top = os.path.join(out, "abi")
+abi_dir = os.path.join(abi_top, "Documentation", "ABI")
+shutil.rmtree(abi_top, ignore_errors=True)
+os.makedirs(os.path.join(abi_dir, "testing"))
+abi_problems, abi_whats = [], []
+if os.path.isfile(abi_src):
+    shutil.copyfile(abi_src, os.path.join(abi_top, ABI_REL))
+    abi_whats = re.findall(r"^What:[ \t]*(\S+?)[,.;]?[ \t]*$", read(abi_src), re.M | re.I)
+    if not abi_whats:
+        abi_problems.append("%s has no What: line" % ABI_REL)
+else:
+    abi_problems.append("%s missing" % ABI_REL)
+get_abi = os.path.join(ksrc, "scripts", "get_abi.pl")
+if abi_whats:
+    for what in ("validate", "rest"):
+        r = subprocess.run(["perl", get_abi, what, "--dir", abi_dir],
+                           capture_output=True, text=True, errors="replace")
+        noise = (r.stderr + ("" if what == "rest" else r.stdout)).strip()
+        if what == "rest" and abi_problems:
+            noise = ""          # the same parse warnings again
+        if r.returncode or noise:
+            abi_problems.append("get_abi.pl %s (exit %d):\n%s" % (
+                what, r.returncode, noise.replace(abi_dir + "/", "Documentation/ABI/")))
+        if what == "rest":
+            entries = {re.sub(r"\\(.)", r"\1", n) for n in
+                       re.findall(r"^\| \*\*(.+?)\*\* *\|$", r.stdout, re.M)}
+            for w in sorted(set(abi_whats) - entries):
+                abi_problems.append("get_abi.pl rest: no entry for What: %s" % w)
+            log("get_abi.pl rest: %d entries for the %d What: lines of %s"
+                % (len(re.findall(r"^\.\. _abi_(?!file_)", r.stdout, re.M)),
+                   len(abi_whats), ABI_REL))
 # --- the source directory ----------------------------------------------------
 shutil.rmtree(src, ignore_errors=True)
 for d in docs:
@@ -165,9 +214,13 @@ with open(os.path.join(src, "index.rst"), "w") as f:
     f.write("HyperPlace documents\n====================\n\n"
             ".. toctree::\n   :maxdepth: 1\n\n")
     f.writelines("   %s\n" % docname(d) for d in docs)
+    f.write("   %s\n" % abi_page)
     if wanted:
         f.write("\n.. toctree::\n   :hidden:\n\n")
         f.writelines("   %s\n" % n for n in sorted(wanted))
+with open(os.path.join(src, abi_page + ".rst"), "w") as f:
+    f.write("HyperPlace sysfs ABI\n====================\n\n"
+            ".. kernel-abi:: %s\n   :rst:\n" % abi_dir)
 if wanted:
     log("kernel documents ours refer to, linked in: " + " ".join(sorted(wanted)))
 
@@ -181,6 +234,7 @@ cmd = [os.environ["SPHINXBUILD"], "-q", "-W", "--keep-going", "-E", "-a",
 log("sphinx-build ... %s -> %s" % (src, os.path.join(out, "html")))
 # As for SPHINXDIRS=. in the kernel's Makefile: no SPHINX_CONF, no subproject tag.
 env = {k: v for k, v in os.environ.items() if k != "SPHINX_CONF"}
+env["srctree"] = ksrc       # kernel_abi.py runs $srctree/scripts/get_abi.pl
 t0 = time.monotonic()
 p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                    text=True, errors="replace", env=env)
@@ -204,6 +258,10 @@ for line in p.stdout.splitlines():
 
 
 def short(text):
+    # kernel-abi names the file $dir/NAME (no testing/), relative to $srctree
+    for d in (abi_dir, os.path.relpath(abi_dir, ksrc)):
+        text = text.replace(os.path.join(d, os.path.basename(ABI_REL)), ABI_REL)
+    text = text.replace(os.path.join(abi_top, ABI_REL), ABI_REL)
     text = text.replace(src + "/", "Documentation/").replace(kdoc + "/", "Documentation/")
     return text.replace(ksrc + "/", "").replace(root + "/", "")
 
@@ -212,6 +270,11 @@ per_doc = {d: [] for d in docs}
 others = []
 for rec in records:
     text = "\n".join(rec)
+    if os.path.basename(ABI_REL) in text or os.path.join(src, abi_page) in text:
+        seen = "\n".join(abi_problems)     # kernel-abi repeats get_abi.pl's warnings
+        if not all(line.strip() in seen for line in short(text).splitlines()):
+            abi_problems.append(short(text))
+        continue
     hits = []
     for d in docs:
         base = os.path.join(src, docname(d))
@@ -238,18 +301,20 @@ for label, d in sorted(our_labels.items()):
                           "instance in Documentation/%s" % (d, label, ", ".join(dups)))
 
 broken = p.returncode not in (0, 1) or (p.returncode == 1 and not records)
+results = [("docs: Documentation/%s builds without warnings" % d, list(per_doc[d]), docname(d))
+           for d in docs]
+results.append(("abi: %s passes get_abi.pl validate and rest, and builds without "
+                "warnings" % ABI_REL, abi_problems, abi_page))
 print("TAP version 13")
-print("1..%d" % len(docs))
+print("1..%d" % len(results))
 failed = 0
-for i, d in enumerate(docs, 1):
-    problems = list(per_doc[d])
+for i, (name, problems, page) in enumerate(results, 1):
     if broken:
         problems.append("sphinx-build failed (exit %d); last lines of %s:\n%s" %
                         (p.returncode, short(log_path),
                          "\n".join(p.stdout.splitlines()[-15:])))
-    elif not os.path.isfile(os.path.join(out, "html", docname(d) + ".html")):
+    elif not os.path.isfile(os.path.join(out, "html", page + ".html")):
         problems.append("no HTML written for it")
-    name = "docs: Documentation/%s builds without warnings" % d
     if problems:
         failed += 1
         print("not ok %d - %s" % (i, name))

@@ -59,8 +59,9 @@
  * struct hp_range_params - tunables of the range classifier
  * @split_shift: log2 of the split granularity in bytes; split points are
  *	aligned to it.  Default 21 (2 MiB, one x86 THP).  Valid PAGE_SHIFT..30.
- * @decay_shift: each epoch every count loses count >> @decay_shift, so 1
- *	halves counts every epoch.  Default 1.  Valid 1..16.
+ * @decay_shift: each epoch every count loses count >> @decay_shift,
+ *	rounded up (so a count of 1 decays to 0), so 1 halves counts every
+ *	epoch.  Default 1.  Valid 1..16.
  * @split_ratio: percent; a range splits when the denser side of its best
  *	cut has at least @split_ratio percent of the other side's density.
  *	Default 200.  Valid 110..10000.

@@ -236,5 +236,20 @@ sed -i '1a X-Note: changed' "$st/repo/patches/linux/0001-toy.patch"
 check_fails "make-series: a quilt patch changed since the build tree was prepared fails" ser --no-format
 check "make-series: ... saying the build tree is not current" grep -q 'is not current (changed since applied: 0001-toy.patch)' "$tmp/out"
 
+# --- abi-sysfs-check.sh: the ABI file against the guest's sysfs listing ------
+ab=$tmp/abi
+mkdir -p "$ab"
+printf 'What:\t\t/sys/kernel/mm/toy/\nDescription:\tdir\n\nWhat:\t\t/sys/kernel/mm/toy/a\nWhat:\t\t/sys/kernel/mm/toy/b\nDescription:\tfiles\n' > "$ab/abi"
+printf 'HP-READY 6.12\r\nHP-SYSFS /sys/kernel/mm/toy/\r\nHP-SYSFS /sys/kernel/mm/toy/a\nHP-SYSFS /sys/kernel/mm/toy/b\nok 1 - x\n' > "$ab/out"
+check "abi-sysfs: listing and What: lines agree" "$scripts/abi-sysfs-check.sh" "$ab/out" "$ab/abi"
+grep -v 'toy/b' "$ab/out" > "$ab/out-less"
+check_fails "abi-sysfs: a What: for a file the kernel lacks fails" "$scripts/abi-sysfs-check.sh" "$ab/out-less" "$ab/abi"
+check "abi-sysfs: ... naming it as extra" grep -q 'extra: .*What: /sys/kernel/mm/toy/b' "$tmp/out"
+printf 'HP-SYSFS /sys/kernel/mm/toy/c\n' >> "$ab/out"
+check_fails "abi-sysfs: an undocumented file fails" "$scripts/abi-sysfs-check.sh" "$ab/out" "$ab/abi"
+check "abi-sysfs: ... naming it as missing" grep -q 'missing: the kernel has /sys/kernel/mm/toy/c' "$tmp/out"
+check_fails "abi-sysfs: no listing in the guest output fails" "$scripts/abi-sysfs-check.sh" "$ab/abi" "$ab/abi"
+check "abi-sysfs: ... saying so" grep -q 'listed no file' "$tmp/out"
+
 echo "1..$n"
 exit $((failed > 0))

@@ -60,7 +60,7 @@ TRACE_EVENT(hyperplace_pebs_drain,
  * hyperplace_drop - samples lost before reaching a range set
  * @source: an &enum hp_source
  * @count: samples lost
- * @reason: "channel full", "no mm" or "mm exited"
+ * @reason: "channel full", "no mm", "mm exited" or "process not placed"
  */
 TRACE_EVENT(hyperplace_drop,
 	TP_PROTO(u8 source, unsigned int count, const char *reason),

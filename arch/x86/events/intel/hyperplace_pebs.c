@@ -331,7 +331,7 @@ static const char *hp_pebs_missing(void)
 		return "hybrid PMU not supported";
 	if (x86_match_cpu(hp_pebs_atom_cpus))
 		return "Atom core events not supported";
-	/* Sapphire Rapids and later pair load latency with event 0x8203. */
+	/* Sapphire and Emerald Rapids pair load latency with event 0x8203. */
 	if (x86_pmu.flags & PMU_FL_MEM_LOADS_AUX)
 		return "load latency needs an auxiliary event (not supported)";
 	return NULL;

@@ -22,29 +22,12 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "hp_common.h"
 
 #define NODE_SYSFS	"/sys/devices/system/node"
 #define TIER_SYSFS	"/sys/devices/virtual/memory_tiering"
 #define VIRTIO_SYSFS	"/sys/bus/virtio/devices"
 #define VIRTIO_ID_BALLOON 5
-#define HP_SYSFS	"/sys/kernel/mm/hyperplace"
-
-/* Read the first line of @path into @buf without its newline; -errno on failure. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, len, f))
-		buf[0] = '\0';
-	if (ferror(f))
-		ret = -EIO;
-	buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-	return ret;
-}
 
 /* Does the kernel's node list @list ("0", "0-1", "0,2-3") contain @node? */
 static int nodelist_has(const char *list, int node)

@@ -13,7 +13,7 @@ variant=${HP_VARIANT:-guest}
 out=$HP_BUILD/check
 rm -rf "$out"
 mkdir -p "$out"
-passed=0 failed=0 skipped=0
+passed=0 failed=0 skipped=0 own_n=0
 t0=$(date +%s)
 
 add() { # add PASSED FAILED SKIPPED
@@ -25,11 +25,16 @@ summary() {
 	[ "$failed" -eq 0 ]
 	exit
 }
-judge() { # judge NAME results.py-args...: run the parser, add its counts
-	local name=$1 r p f s
-	shift
+judge() { # judge NAME RC results.py-args...: run the parser, add its counts
+	# RC is the exit status of the step that wrote the results: a step
+	# that failed without a failing result (it crashed, or stopped early
+	# and its plan was lost with it) is one more failure.
+	local name=$1 rc=$2 r p f s
+	shift 2
 	"$HP_ROOT/scripts/results.py" "$@" > "$out/$name.results" 2>&1
-	sed 's/^/  /' "$out/$name.results" | grep -v '^  RESULT '
+	sed 's/^/  /' "$out/$name.results" | grep -v '^  RESULT \|^  SOURCE '
+	sed -n 's/^SOURCE \([^ ]*\) passed=\([0-9]*\) failed=\([0-9]*\) skipped=\([0-9]*\)$/\1 \2 \3 \4/p' \
+		"$out/$name.results" | awk '{ print $1, $2 + $3 + $4 }' >> "$out/counts"
 	r=$(grep '^RESULT ' "$out/$name.results" | tail -1)
 	if [ -z "$r" ]; then
 		echo "  FAIL $name: result parser crashed (see $out/$name.results)"
@@ -40,6 +45,21 @@ judge() { # judge NAME results.py-args...: run the parser, add its counts
 	f=$(sed 's/.*failed=\([0-9]*\).*/\1/' <<<"$r")
 	s=$(sed 's/.*skipped=\([0-9]*\).*/\1/' <<<"$r")
 	add "$p" "$f" "$s"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "  FAIL $name: exited $rc, yet no result failed (see $out/$name.log)"
+		add 0 1 0
+	fi
+}
+# own NAME OK [DIAG]: a result of this script's own (the runner's
+# self-tests, the configuration check); judged with the others at the end.
+own() {
+	own_n=$((own_n + 1))
+	[ -n "${3:-}" ] && printf '# %s\n' "$3" >> "$out/own.tap.body"
+	if [ "$2" = 1 ]; then
+		echo "ok $own_n $1" >> "$out/own.tap.body"
+	else
+		echo "not ok $own_n $1" >> "$out/own.tap.body"
+	fi
 }
 step() { # step NAME COMMAND...: a build step; its failure ends the run
 	local name=$1
@@ -55,15 +75,11 @@ selftest() { # selftest NAME EXPECT-REGEX results.py-args...: must FAIL
 	local name=$1 want=$2
 	shift 2
 	if "$HP_ROOT/scripts/results.py" "$@" > "$out/$name.results" 2>&1; then
-		echo "  FAIL runner: $name: the run was judged good"
-		add 0 1 0
+		own "$name" 0 "the run was judged good"
 	elif grep -Eq "$want" "$out/$name.results"; then
-		echo "  PASS runner: $name"
-		add 1 0 0
+		own "$name" 1
 	else
-		echo "  FAIL runner: $name: failed for another reason:"
-		sed 's/^/    /' "$out/$name.results"
-		add 0 1 0
+		own "$name" 0 "failed for another reason: $(grep -v '^RESULT\|^SOURCE' "$out/$name.results" | tr '\n' ' ')"
 	fi
 }
 
@@ -75,43 +91,44 @@ step initramfs "$HP_ROOT/scripts/mkinitramfs.sh" "$variant"
 
 hp_log "config: the debug variant's fragments apply in full"
 if "$HP_ROOT/scripts/build-linux.sh" debug --config-only > "$out/debug-config.log" 2>&1; then
-	echo "  PASS config: debug.config (KASAN, lockdep, DEBUG_VM) merges with nothing dropped"
-	add 1 0 0
+	own "config: debug.config (KASAN, lockdep, DEBUG_VM) merges with nothing dropped" 1
 else
-	echo "  FAIL config: debug.config: $(grep -E 'asked|ERROR' "$out/debug-config.log" | head -5)"
-	add 0 1 0
+	own "config: debug.config merges with nothing dropped" 0 \
+		"$(grep -E 'asked|ERROR' "$out/debug-config.log" | head -5 | tr '\n' ' ')"
 fi
 
 hp_log "unit: userspace and host-side tests"
 "$HP_ROOT/scripts/unit.sh" "$out/unit" > "$out/unit.log" 2>&1
+rc=$?
 unit_args=()
 for tap in "$out"/unit/*.tap; do
 	[ -e "$tap" ] && unit_args+=(--tap "$(basename "$tap" .tap)=$tap")
 done
-judge unit "${unit_args[@]}"
+judge unit $rc "${unit_args[@]}"
 
 hp_log "docs: our documents and the ABI file through the kernel's Sphinx setup, warnings fatal"
 "$HP_ROOT/scripts/docs-check.sh" > "$out/docs.tap" 2> "$out/docs.log"
-judge docs --tap "docs=$out/docs.tap"
+judge docs $? --tap "docs=$out/docs.tap"
 
 hp_log "series: the upstream series apply to the pristine bases and pass checkpatch"
 "$HP_ROOT/scripts/series-check.sh" > "$out/series.tap" 2> "$out/series.log"
-judge series --tap "series=$out/series.tap"
+judge series $? --tap "series=$out/series.tap"
 
 hp_log "guest: kselftests, KUnit and QMP checks in the two-tier VM"
 vm=$out/vm
 "$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 1500 --logdir "$vm" \
-	--qmp-checks "$vm/qmp.tap" || echo "  vm.py exited $? (status: $(cat "$vm/status" 2>/dev/null))"
+	--qmp-checks "$vm/qmp.tap" > "$out/guest.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || echo "  vm.py exited $rc (status: $(cat "$vm/status" 2>/dev/null)); console: $vm/console.log"
 kunit_args=()
-for s in $(cat "$HP_ROOT/configs/kunit-suites" 2>/dev/null | sed 's/#.*//'); do
+for s in $(sed 's/#.*//' "$HP_ROOT/configs/kunit-suites"); do
 	kunit_args+=(--kunit "$s")
 done
-judge guest --tap "kselftest=$vm/output.log" --tap "qmp=$vm/qmp.tap" \
+# Our own guest: every precondition of every test is ours, so nothing skips.
+judge guest $rc --no-skip --tap "kselftest=$vm/output.log" --tap "qmp=$vm/qmp.tap" \
 	--console "$vm/console.log" "${kunit_args[@]}"
-grep -q 'HP-DONE' "$vm/output.log" 2>/dev/null ||
-	{ echo "  FAIL guest: did not finish (status: $(cat "$vm/status" 2>/dev/null)); console: $vm/console.log"; add 0 1 0; }
 "$HP_ROOT/scripts/abi-sysfs-check.sh" "$vm/output.log" > "$out/abi-sysfs.tap" 2>&1
-judge abi-sysfs --tap "abi-sysfs=$out/abi-sysfs.tap"
+judge abi-sysfs $? --tap "abi-sysfs=$out/abi-sysfs.tap"
 
 hp_log "hyperflex: per-tier balloons resized over QMP in a live guest"
 for mode in full plain; do
@@ -119,9 +136,11 @@ for mode in full plain; do
 	args=()
 	[ $mode = plain ] && args=(--plain)
 	"$HP_ROOT/scripts/hyperflex-test.py" --variant "$variant" --logdir "$hf" \
-		--tap "$hf.tap" --timeout 1200 "${args[@]}" > "$hf.log" 2>&1 ||
-		echo "  hyperflex-test.py ($mode) exited $?; log: $hf.log"
-	judge hyperflex-$mode --tap "hyperflex-$mode=$hf.tap" --console "$hf/console.log"
+		--tap "$hf.tap" --timeout 1200 "${args[@]}" > "$hf.log" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || echo "  hyperflex-test.py ($mode) exited $rc; log: $hf.log"
+	# The same kernel as the guest run: its KUnit results are not counted again.
+	judge hyperflex-$mode $rc --no-skip --tap "hyperflex-$mode=$hf.tap" --splats "$hf/console.log"
 done
 
 hp_log "runner self-tests: a failing test, a kernel warning and a hung guest must fail a run"
@@ -137,11 +156,15 @@ selftest detects-kernel-warning 'FAIL kernel: splat' \
 	--append hp.selftest=hang > /dev/null 2>&1
 rc=$?
 if [ $rc -eq 124 ] && grep -qx timeout "$out/vm-hang/status"; then
-	echo "  PASS runner: detects-hung-guest"
-	add 1 0 0
+	own detects-hung-guest 1
 else
-	echo "  FAIL runner: detects-hung-guest: vm.py exited $rc"
-	add 0 1 0
+	own detects-hung-guest 0 "vm.py exited $rc"
 fi
+
+{ echo "TAP version 13"; echo "1..$own_n"; cat "$out/own.tap.body"; } > "$out/own.tap"
+judge runner 0 --tap "runner=$out/own.tap"
+
+hp_log "counts: every source gave as many results as configs/expected-counts says"
+judge counts 0 --expect "$HP_ROOT/configs/expected-counts" --counts "$out/counts"
 
 summary

@@ -3,11 +3,25 @@
 
 Reads (K)TAP from result files (--tap) and from the guest's serial console
 (--console: KUnit prints there, under printk timestamps), and the console
-for kernel splats.  Prints one line per test (PASS/FAIL/SKIP), then
-`RESULT passed=N failed=N skipped=N`.  Exits non-zero when a test failed,
-a plan promised more results than arrived, an expected KUnit suite is
-missing, or the kernel printed a warning, BUG, Oops, panic, KASAN, UBSAN or
-lockdep report.
+for kernel splats.  --splats reads a console for splats only: a second boot
+of the same kernel prints the same KUnit results, which are counted once,
+from the --console of the test boot.  Prints one line per test
+(PASS/FAIL/SKIP), one `SOURCE name passed=N failed=N skipped=N` line per
+source, then `RESULT passed=N failed=N skipped=N`.
+
+A run fails when a test failed, a block of results has no plan or a plan
+that does not match its results, a source has no results, an expected
+KUnit suite is missing, or the kernel printed a warning, BUG, Oops, panic,
+KASAN, UBSAN, kmemleak or lockdep report.  With --no-skip a SKIP is a
+failure too: in our own test guest every precondition is ours to meet.
+
+  results.py --expect FILE --counts FILE
+compares per-source result counts (lines "name count" in both; FILE of
+counts as written from the SOURCE lines) with the checked-in expected
+ones: a source with fewer results than expected, or missing, fails; one
+with more says the file needs updating, and fails too, so that the next
+drop cannot hide behind a stale figure.  A source the file does not list
+(a kernel splat, an unreadable file: failures already) is only noted.
 """
 
 import argparse
@@ -22,22 +36,32 @@ SPLAT = re.compile(
     r"(WARNING: |BUG: |kernel BUG at|Oops|Kernel panic|general protection fault"
     r"|UBSAN: |possible circular locking|possible recursive locking"
     r"|inconsistent lock state|suspicious RCU usage|Call Trace:"
-    r"|------------\[ cut here \]------------)")
+    r"|------------\[ cut here \]------------"
+    r"|unreferenced object 0x|kmemleak: \d+ new suspected memory leaks)")
 
 
 class Report:
-    def __init__(self):
+    def __init__(self, no_skip=False):
         self.passed = self.failed = self.skipped = 0
         self.problems = []
+        self.no_skip = no_skip
+        self.sources = {}     # name -> [passed, failed, skipped], in order
 
     def test(self, status, name):
+        if status == "SKIP" and self.no_skip:
+            status, name = "FAIL", name + " (SKIP, and nothing may skip here)"
         print("%s %s" % (status, name))
+        source = name.split(":", 1)[0]
+        counts = self.sources.setdefault(source, [0, 0, 0])
         if status == "PASS":
             self.passed += 1
+            counts[0] += 1
         elif status == "SKIP":
             self.skipped += 1
+            counts[2] += 1
         else:
             self.failed += 1
+            counts[1] += 1
 
     def problem(self, what):
         self.problems.append(what)
@@ -47,22 +71,28 @@ class Report:
 def parse_tap(lines, source, rep):
     """Count leaf results of nested (K)TAP.  A parent result whose children
     all passed but that itself failed (a test program that crashed or exited
-    non-zero after its subtests) counts as one more failure.  A plan, leading
-    or trailing, that does not match the number of results in its block
-    counts as one failure."""
+    non-zero after its subtests) counts as one more failure.  A block of
+    results without a plan, or whose plan (leading or trailing) does not
+    match the number of results in it, counts as one failure: a stream cut
+    short must not pass."""
     found = 0
     plans = {}            # indent -> (planned count, block name) awaiting results
     counts = {}           # indent -> results seen in the current block
+    trailing = set()      # indents whose block ended with a matching plan
     children = {}         # indent -> outcomes of results below it
     subtest = {}          # indent -> "# Subtest:" name of the block
 
     def close_deeper(ind):
         # A result at @ind ends every block indented deeper than it.
         for i in sorted([i for i in counts if i > ind], reverse=True):
+            name = (plans[i][1] if i in plans else subtest.get(i)) or "top level"
             if i in plans and plans[i][0] != counts[i]:
                 rep.problem("%s: %s: %d of %d planned results" %
-                            (source, plans[i][1] or "top level", counts[i], plans[i][0]))
+                            (source, name, counts[i], plans[i][0]))
+            elif i not in plans and i not in trailing and counts[i]:
+                rep.problem("%s: %s: %d results and no plan" % (source, name, counts[i]))
             plans.pop(i, None)
+            trailing.discard(i)
             del counts[i]
         for i in [i for i in plans if i > ind]:
             rep.problem("%s: %s: 0 of %d planned results" %
@@ -83,6 +113,7 @@ def parse_tap(lines, source, rep):
                 if got != want:
                     rep.problem("%s: %s: %d of %d planned results" %
                                 (source, subtest.get(ind) or "top level", got, want))
+                trailing.add(ind)
             else:
                 plans[ind] = (want, subtest.get(ind, ""))
                 counts[ind] = 0
@@ -112,15 +143,78 @@ def parse_tap(lines, source, rep):
     return found
 
 
+def find_splat(path, lines, rep):
+    """The first kernel splat in a console log is one failure."""
+    for n, l in enumerate(lines, 1):
+        if SPLAT.search(l):
+            rep.problem("kernel: splat at %s:%d: %s" % (path, n, l.strip()))
+            return
+
+
+def read_counts(path):
+    """{name: count} from lines "name count" ('#' starts a comment)."""
+    counts = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            if len(words) != 2 or not words[1].isdigit():
+                raise ValueError("%s:%d: expected 'NAME COUNT', got %r" % (path, n, line.strip()))
+            counts[words[0]] = int(words[1])
+    return counts
+
+
+def compare_counts(expect_path, counts_path):
+    """One test per expected source: its result count is the expected one."""
+    rep = Report()
+    try:
+        want, got = read_counts(expect_path), read_counts(counts_path)
+    except (OSError, ValueError) as e:
+        rep.problem("counts: %s" % e)
+        return rep
+    for name, n in want.items():
+        have = got.get(name)
+        if have is None:
+            rep.test("FAIL", "counts: %s: no results at all (expected %d)" % (name, n))
+        elif have < n:
+            rep.test("FAIL", "counts: %s: %d results, %d expected: tests were lost" %
+                     (name, have, n))
+        elif have > n:
+            rep.test("FAIL", "counts: %s: %d results, %d expected: update %s" %
+                     (name, have, n, expect_path))
+        else:
+            rep.test("PASS", "counts: %s: %d results" % (name, n))
+    for name in got:
+        if name not in want:
+            print("note: %s: %d results from a source %s does not list" %
+                  (name, got[name], expect_path))
+    return rep
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tap", action="append", default=[], metavar="NAME=FILE")
-    p.add_argument("--console", metavar="FILE")
+    p.add_argument("--console", metavar="FILE",
+                   help="serial console: KUnit results and splats")
+    p.add_argument("--splats", action="append", default=[], metavar="FILE",
+                   help="serial console of another boot: splats only")
     p.add_argument("--kunit", action="append", default=[],
                    help="KUnit suite that must have run (repeatable)")
+    p.add_argument("--no-skip", action="store_true",
+                   help="a skipped test is a failure")
+    p.add_argument("--expect", metavar="FILE",
+                   help="expected result count per source (with --counts)")
+    p.add_argument("--counts", metavar="FILE", help="result count per source")
     a = p.parse_args()
-    rep = Report()
+    if bool(a.expect) != bool(a.counts):
+        p.error("--expect and --counts go together")
+    if a.expect:
+        rep = compare_counts(a.expect, a.counts)
+        print("RESULT passed=%d failed=%d skipped=%d" % (rep.passed, rep.failed, rep.skipped))
+        return 1 if rep.failed else 0
+    rep = Report(a.no_skip)
     for spec in a.tap:
         name, _, path = spec.rpartition("=")
         try:
@@ -145,11 +239,15 @@ def main():
         for suite in a.kunit:
             if not re.search(r"# Subtest: %s\s*$" % re.escape(suite), text, re.M):
                 rep.problem("kunit: suite %s did not run" % suite)
-        for n, l in enumerate(lines, 1):
-            m = SPLAT.search(l)
-            if m:
-                rep.problem("kernel: splat at %s:%d: %s" % (a.console, n, l.strip()))
-                break
+        find_splat(a.console, lines, rep)
+    for path in a.splats:
+        try:
+            with open(path, errors="replace") as f:
+                find_splat(path, f.readlines(), rep)
+        except OSError as e:
+            rep.problem("console: cannot read %s (%s)" % (path, e.strerror))
+    for name, (np, nf, ns) in rep.sources.items():
+        print("SOURCE %s passed=%d failed=%d skipped=%d" % (name, np, nf, ns))
     print("RESULT passed=%d failed=%d skipped=%d" % (rep.passed, rep.failed, rep.skipped))
     return 1 if rep.failed else 0
 

@@ -399,6 +399,7 @@ static void vb_tier_req_finish(struct vb_tier_queue *q,
 		page = list_first_entry_or_null(&req->pages, struct page, lru);
 		if (page) {
 			list_del(&page->lru);
+			vb_tiers_debug_returned(tier->tiers, page);
 			__free_page(page);
 		}
 		if (req->pinned)

@@ -21,12 +21,16 @@
  * No command hands over a page the guest uses.  They name frames outside
  * the tier, pages the driver allocated and holds until the device used
  * the request, or ballooned pages, kept from being deflated until every
- * request naming them completed (vb_tier_pin()).
+ * request naming them completed (vb_tier_pin()).  A page the driver
+ * allocated is filled with a pattern and checked when the device gives
+ * the request back: a device that discarded it anyway (its contents are
+ * gone) gets a warning, which fails the test run.
  */
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/kstrtox.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
@@ -44,6 +48,9 @@
 
 /* Requests one flood may send: minutes at the device's default rate */
 #define VB_INJECT_FLOOD_MAX	1000000U
+
+/* What a borrowed page holds while the device has its frame number */
+#define VB_INJECT_PATTERN	0x5a
 
 /**
  * struct vb_inject_req - a crafted request
@@ -127,11 +134,34 @@ static int vb_inject(struct vb_tier *tier, struct vb_tier_queue *q,
 	return err;
 }
 
-/* A free page of node @nid, only for its frame number. */
+/* A free page of node @nid, for its frame number, filled with a pattern. */
 static struct page *vb_inject_borrow(int nid)
 {
-	return alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
+	struct page *page;
+
+	page = alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
 				__GFP_NORETRY | __GFP_NOWARN, 0);
+	if (page)
+		memset_page(page, 0, VB_INJECT_PATTERN, PAGE_SIZE);
+	return page;
+}
+
+/**
+ * vb_tiers_debug_returned() - check a borrowed page the device gave back
+ * @t: the device
+ * @page: the page, still filled with the pattern unless the device
+ *	discarded it
+ *
+ * Called with &vb_tiers.lock held and interrupts off.
+ */
+void vb_tiers_debug_returned(struct vb_tiers *t, struct page *page)
+{
+	void *addr = kmap_local_page(page);
+
+	WARN(memchr_inv(addr, VB_INJECT_PATTERN, PAGE_SIZE),
+	     "virtio_balloon_tiers: %s changed page %#lx of a request it had to refuse\n",
+	     dev_name(&t->vdev->dev), page_to_pfn(page));
+	kunmap_local(addr);
 }
 
 /*

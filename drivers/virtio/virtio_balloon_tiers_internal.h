@@ -223,9 +223,12 @@ void vb_tier_set_paused(struct vb_tier *tier, bool paused);
 #ifdef CONFIG_HYPERPLACE_DEBUG
 void vb_tiers_debug_init(struct vb_tiers *t);
 void vb_tiers_debug_exit(struct vb_tiers *t);
+void vb_tiers_debug_returned(struct vb_tiers *t, struct page *page);
 #else
 static inline void vb_tiers_debug_init(struct vb_tiers *t) { }
 static inline void vb_tiers_debug_exit(struct vb_tiers *t) { }
+static inline void vb_tiers_debug_returned(struct vb_tiers *t,
+					   struct page *page) { }
 #endif
 
 #endif /* _VIRTIO_BALLOON_TIERS_INTERNAL_H */

@@ -140,15 +140,42 @@ oom() {
 	echo 0 > /proc/sys/vm/overcommit_memory
 }
 
+# hold NODE MIB FILE: write MIB on NODE and keep it until SIGUSR1 (then
+# nodefill checks every page); sets $held to its pid once it holds
+hold() {
+	nodefill "$1" "$2" wait > "$3" 2>&1 &
+	held=$!
+	i=0
+	while ! grep -q '^holding' "$3" && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# release PID FILE: let the holder check its data; $intact is 1 if it is
+# all there (not in a subshell: only this shell can wait for the holder)
+release() {
+	intact=0
+	kill -USR1 "$1"
+	wait "$1" && grep -q '^filled' "$2" && intact=1
+}
+
+# Crafted requests while the guest holds data on both nodes: the device
+# must refuse them all, and no page of that data may change.
 hostile() {
-	before=$(nodefill any 64 | awk '{ print $6 }')
 	step hostile-begin
+	hold 0 $(( $(free_mib 0) - 96 )) /tmp/hold0
+	h0=$held
+	hold 1 512 /tmp/hold1
+	h1=$held
 	for c in outside other-tier duplicate not-ballooned malformed "flood 20000"; do
 		echo "$c" > $inject 2> /tmp/inject.err ||
 			echo "HF-NOTE inject '$c': $(cat /tmp/inject.err)"
 	done
-	after=$(nodefill any 64 | awk '{ print $6 }')
-	step hostile-done same=$([ "$before" = "$after" ] && echo 1 || echo 0)
+	release $h0 /tmp/hold0
+	fast=$intact
+	release $h1 /tmp/hold1
+	step hostile-done fast=$fast slow=$intact
 	echo "pause 1" > $inject
 	step stall
 	echo "pause 0" > $inject

@@ -125,6 +125,37 @@ for splat in 'WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x0/0x10' 'BUG: KASAN: slab-u
 	check_fails "results: splat '${splat%% *}...' fails the run" r --console "$tmp/splat.log"
 done
 
+{ cat "$tmp/console.log"; echo "[    2.000000] unreferenced object 0xffff888003e4c000 (size 64):"; } > "$tmp/splat.log"
+check_fails "results: a kmemleak report fails the run" r --console "$tmp/splat.log"
+printf 'TAP version 13\nok 1 - a\nok 2 - b\n' > "$tmp/noplan.tap"
+check_fails "results: a stream without a plan fails" r --tap n="$tmp/noplan.tap"
+check "results: ... and says so" grep -q 'n: top level: 2 results and no plan' "$tmp/out"
+sed '/^    1\.\.2$/d' "$tmp/good.tap" > "$tmp/noplan2.tap"
+check_fails "results: a subtest block without a plan fails" r --tap n="$tmp/noplan2.tap"
+check "results: ... naming the block" grep -q 'no plan' "$tmp/out"
+check "results: SKIP is a skip by default" r --tap g="$tmp/good.tap"
+check_fails "results: --no-skip makes a SKIP fail" r --no-skip --tap g="$tmp/good.tap"
+check "results: ... named as a skip" grep -q '^FAIL g: topo.b (SKIP' "$tmp/out"
+printf 'ok 1 - a\nok 2 - b\n1..2\n' > "$tmp/trail.tap"
+check "results: per-source counts" r --tap g="$tmp/good.tap" --tap t="$tmp/trail.tap"
+check "results: ... one SOURCE line per source" \
+	bash -c "grep -qx 'SOURCE g passed=2 failed=0 skipped=1' '$tmp/out' && grep -q '^SOURCE t passed=2 ' '$tmp/out'"
+check "results: --splats does not count KUnit again" r --tap t="$tmp/trail.tap" --splats "$tmp/console.log"
+check "results: ... only the TAP is counted" grep -qx 'RESULT passed=2 failed=0 skipped=0' "$tmp/out"
+check_fails "results: --splats still finds a splat" r --tap t="$tmp/trail.tap" --splats "$tmp/splat.log"
+printf '# expected\ng 3\nt 2\n' > "$tmp/expect"
+printf 'g 3\nt 2\n' > "$tmp/counts"
+check "results: counts as expected pass" r --expect "$tmp/expect" --counts "$tmp/counts"
+printf 'g 2\nt 2\n' > "$tmp/counts"
+check_fails "results: a source with fewer results fails" r --expect "$tmp/expect" --counts "$tmp/counts"
+check "results: ... saying tests were lost" grep -q 'g: 2 results, 3 expected: tests were lost' "$tmp/out"
+printf 't 2\n' > "$tmp/counts"
+check_fails "results: a missing source fails" r --expect "$tmp/expect" --counts "$tmp/counts"
+printf 'g 4\nt 2\n' > "$tmp/counts"
+check_fails "results: more results than expected asks for an update" r --expect "$tmp/expect" --counts "$tmp/counts"
+printf 'g three\n' > "$tmp/counts"
+check_fails "results: a malformed counts file fails" r --expect "$tmp/expect" --counts "$tmp/counts"
+
 # --- vm.py command archive ---------------------------------------------------
 check "vm: command archive is a valid newc cpio" bash -c "
 	python3 -c 'import sys; sys.path.insert(0, \"$scripts\"); import vm

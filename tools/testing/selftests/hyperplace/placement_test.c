@@ -42,9 +42,16 @@
 #define CONVERGE_TIMEOUT_S	480
 /* Small regions move within this. */
 #define MOVE_TIMEOUT_S		240
-/* How long a test watches that nothing moves (an observation window). */
-#define QUIET_S			8
+/*
+ * A test that watches that nothing moves watches QUIET_TIMES as long as a
+ * move just took (its positive control), and at least QUIET_MIN_S.
+ */
+#define QUIET_TIMES		3
+#define QUIET_MIN_S		10
 #define REGION_MIB		32UL
+/* The rate limit test: its window, and what may move beyond the limit */
+#define RATE_WINDOW_S		20
+#define RATE_SLACK_PAGES	512	/* one huge folio isolated on credit */
 
 /* Knobs the tests change, restored by the fixture. */
 static const char * const saved_knobs[] = {
@@ -611,14 +618,37 @@ static unsigned long long moved_pages(void)
 }
 
 /*
+ * Fill a region on node @slow, keep it busy and wait until @pct percent of
+ * it is on node @fast; return the seconds that took, or -1.
+ */
+static double region_move_time(struct __test_metadata *_metadata,
+			       int slow, int fast, double pct)
+{
+	struct region r;
+	double t0, got, took;
+
+	if (region_create(&r, REGION_MIB, false, slow) || region_start(&r))
+		return -1;
+	t0 = now_s();
+	got = wait_region_on(&r, fast, pct, MOVE_TIMEOUT_S);
+	took = now_s() - t0;
+	region_stop(&r);
+	EXPECT_EQ(r.sum, region_checksum(&r));
+	munmap(r.p, r.len);
+	TH_LOG("a busy region moved (%.1f%%) in %.1f s", got, took);
+	return got >= pct ? took : -1;
+}
+
+/*
  * With HyperPlace disabled, with migration off, with the process opted
  * out, or with only opted-in processes placed, a busy region filled on
  * the slow node stays there (and with the first two, no page of any
- * process moves).  Then, with placement allowed again, a region moves,
- * which shows that the setup would have shown a move.
+ * process moves).  First a region moves with placement allowed: that
+ * shows the setup would show a move, and how long one takes here; each
+ * case is then watched several times that long.
  */
 TEST_F_TIMEOUT(hp, nothing_moves_when_not_allowed,
-	       4 * (QUIET_S + 30) + MOVE_TIMEOUT_S + 60)
+	       (4 * QUIET_TIMES + 1) * MOVE_TIMEOUT_S + 4 * QUIET_MIN_S + 120)
 {
 	static const struct {
 		const char *what, *knob, *val;
@@ -631,9 +661,16 @@ TEST_F_TIMEOUT(hp, nothing_moves_when_not_allowed,
 		{ "scope=opted_in", "scope", "opted_in", -1 },
 	};
 	unsigned long long moved0, moved;
+	double pct, move_s, quiet_s;
 	struct region r;
 	unsigned int i;
-	double pct;
+
+	move_s = region_move_time(_metadata, self->slow, self->fast, 90);
+	ASSERT_GE(move_s, 0) TH_LOG("the region never moved while allowed: no control");
+	quiet_s = QUIET_TIMES * move_s;
+	if (quiet_s < QUIET_MIN_S)
+		quiet_s = QUIET_MIN_S;
+	TH_LOG("each case is watched for %.0f s", quiet_s);
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (cases[i].knob) {
@@ -645,7 +682,7 @@ TEST_F_TIMEOUT(hp, nothing_moves_when_not_allowed,
 		moved0 = moved_pages();
 		ASSERT_EQ(0, region_create(&r, REGION_MIB, false, self->slow));
 		ASSERT_EQ(0, region_start(&r));
-		sleep(QUIET_S);
+		usleep(quiet_s * 1e6);
 		region_stop(&r);
 		pct = pct_on(getpid(), region_start_addr(&r),
 			     region_end_addr(&r), self->fast);
@@ -662,12 +699,95 @@ TEST_F_TIMEOUT(hp, nothing_moves_when_not_allowed,
 		ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_DEFAULT,
 				   0, 0, 0));
 	}
+}
+
+/*
+ * rate_limit_mibps bounds what khyperplaced moves.  At 1 MiB/s, once a
+ * busy region on the slow node starts to move, no more pages move in a
+ * window than the limit earns in it, plus the one second's worth it may
+ * have saved up and one huge folio isolated on credit; and some do move,
+ * or the bound would say nothing.
+ */
+TEST_F_TIMEOUT(hp, rate_limit_bounds_moves,
+	       MOVE_TIMEOUT_S + RATE_WINDOW_S + 60)
+{
+	const unsigned long long mibps = 1, rate = mibps * MiB / PAGE;
+	unsigned long long base, moved0, moved;
+	double t0, t1, allowed;
+	struct region r;
+
+	ASSERT_EQ(0, knob_write_u64("rate_limit_mibps", mibps));
 	ASSERT_EQ(0, region_create(&r, REGION_MIB, false, self->slow));
+	base = moved_pages();
 	ASSERT_EQ(0, region_start(&r));
-	pct = wait_region_on(&r, self->fast, 90, MOVE_TIMEOUT_S);
+	/* The window opens at the first move: sampling has found the region. */
+	t0 = now_s() + MOVE_TIMEOUT_S;
+	while ((moved0 = moved_pages()) == base && now_s() < t0)
+		usleep(POLL_US);
+	ASSERT_GT(moved0, base) TH_LOG("nothing moved in %d s", MOVE_TIMEOUT_S);
+	t0 = now_s();
+	sleep(RATE_WINDOW_S);
+	moved = moved_pages();
+	t1 = now_s();
 	region_stop(&r);
-	EXPECT_GE(pct, 90.0) TH_LOG("the region never moved once allowed");
+	allowed = rate * (t1 - t0 + 1) + RATE_SLACK_PAGES;
+	TH_LOG("%llu pages moved in %.1f s at %llu MiB/s (at most %.0f allowed)",
+	       moved - moved0, t1 - t0, mibps, allowed);
+	EXPECT_GT(moved, moved0);
+	EXPECT_LE(moved - moved0, allowed);
 	EXPECT_EQ(r.sum, region_checksum(&r));
+	munmap(r.p, r.len);
+}
+
+/* ---- the prctl policy ---- */
+
+#define HP_DEBUGFS	"/sys/kernel/debug/hyperplace"
+
+/*
+ * Make HyperPlace hold state for this process now (a sample at @addr
+ * through debugfs "inject" attaches it) and check that "ranges" lists it.
+ */
+static bool attach_self(void *addr)
+{
+	char buf[64], *all, *hit;
+	pid_t pid = getpid();
+
+	snprintf(buf, sizeof(buf), "%d %#lx any\n", pid, (unsigned long)addr);
+	if (write_str(HP_DEBUGFS "/inject", buf))
+		return false;
+	all = read_all(HP_DEBUGFS "/ranges");
+	if (!all)
+		return false;
+	snprintf(buf, sizeof(buf), "pid %d ", pid);
+	hit = strstr(all, buf);
+	/* At the start of a line, not the tail of a longer pid */
+	while (hit && hit != all && hit[-1] != '\n')
+		hit = strstr(hit + 1, buf);
+	free(all);
+	return hit;
+}
+
+#define EXEC_PROBE_ENV		"HP_PLACEMENT_EXEC_PROBE"
+/* What exec_probe() exits with: the policy, and 8 if it got state */
+#define EXEC_PROBE(policy, managed)	((policy) | ((managed) ? 8 : 0))
+
+/*
+ * In a process that prctl_policy_survives_exec started: report the policy
+ * this image inherited and whether a sample makes it managed, before the
+ * harness runs any test.
+ */
+__attribute__((constructor)) static void exec_probe(void)
+{
+	static char page[PAGE];
+	int policy;
+
+	if (!getenv(EXEC_PROBE_ENV))
+		return;
+	policy = prctl(PR_GET_HYPERPLACE, 0, 0, 0, 0);
+	page[0] = 1;
+	if (policy < 0)
+		_exit(100);
+	_exit(EXEC_PROBE(policy, attach_self(page)));
 }
 
 /* The prctl policy: validated, readable, inherited across fork. */
@@ -697,9 +817,49 @@ TEST_F(hp, prctl_policy)
 	ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_DEFAULT, 0, 0, 0));
 }
 
+/*
+ * Run this program again with EXEC_PROBE_ENV set: exec_probe() reports
+ * the policy the new image has and whether it could be made managed.
+ */
+static int exec_probe_status(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char *const argv[] = { "placement_test", NULL };
+
+		setenv(EXEC_PROBE_ENV, "1", 1);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * The policy is an mm flag kept across exec: an excluded program that
+ * execs another stays excluded, and the new image gets no state even
+ * when a sample for it arrives; an included one stays included.
+ */
+TEST_F(hp, prctl_policy_survives_exec)
+{
+	if (access(HP_DEBUGFS "/inject", W_OK))
+		SKIP(return, "no debugfs inject (CONFIG_HYPERPLACE_DEBUG)");
+	ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_EXCLUDE, 0, 0, 0));
+	EXPECT_EQ(EXEC_PROBE(PR_HYPERPLACE_EXCLUDE, false), exec_probe_status());
+	ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_INCLUDE, 0, 0, 0));
+	EXPECT_EQ(EXEC_PROBE(PR_HYPERPLACE_INCLUDE, true), exec_probe_status());
+	ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_DEFAULT, 0, 0, 0));
+}
+
 /* ---- churn ---- */
 
-/* A child that maps, touches, remaps, protects and unmaps, then exits. */
+/*
+ * A child that attaches itself, maps, touches, remaps, protects and
+ * unmaps, then exits.
+ */
 static void churn_child(unsigned int seed)
 {
 	size_t len = (4 + seed % 8) * MiB;
@@ -710,6 +870,8 @@ static void churn_child(unsigned int seed)
 	if (p == MAP_FAILED)
 		_exit(1);
 	memset(p, seed, len);
+	if (!attach_self(p))
+		_exit(5);
 	q = mremap(p, len, 2 * len, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED)
 		_exit(2);
@@ -741,7 +903,7 @@ static bool alive(int pid)
  */
 static int dead_states(struct __test_metadata *_metadata, bool log)
 {
-	char *all = read_all("/sys/kernel/debug/hyperplace/ranges"), *line;
+	char *all = read_all(HP_DEBUGFS "/ranges"), *line;
 	int dead = 0, pid;
 
 	if (!all)
@@ -763,22 +925,26 @@ static int dead_states(struct __test_metadata *_metadata, bool log)
 /*
  * Processes come and go, and map, move, protect and unmap memory while
  * migration runs (a busy region is on the way to the fast node).  Every
- * child sees its own data; the region's data stays intact; and once the
- * children are gone HyperPlace holds state for no process that is not
- * alive, and its count of managed processes matches.
+ * child is managed (it attaches itself and checks it is listed) and sees
+ * its own data; the region's data stays intact; and once the children are
+ * gone HyperPlace holds state for no process that is not alive, and its
+ * count of managed processes is back where it started.
  */
 TEST_F_TIMEOUT(hp, churn_leaves_no_state, MOVE_TIMEOUT_S + 180)
 {
-	unsigned int i, bad = 0;
-	unsigned long long mms;
+	unsigned int i, bad = 0, detached = 0;
+	unsigned long long mms0, mms = 0;
 	struct region r;
 	int dead = -1;
 	double end;
 
-	if (access("/sys/kernel/debug/hyperplace/ranges", R_OK))
+	if (access(HP_DEBUGFS "/ranges", R_OK))
 		SKIP(return, "no debugfs ranges (CONFIG_HYPERPLACE_DEBUG)");
 	ASSERT_EQ(0, region_create(&r, REGION_MIB, false, self->slow));
 	ASSERT_EQ(0, region_start(&r));
+	/* This process is managed before the count is taken. */
+	ASSERT_TRUE(attach_self(r.p));
+	ASSERT_EQ(0, stat_read("mms", &mms0));
 	for (i = 0; i < 200; i++) {
 		int status;
 		pid_t pid = fork();
@@ -789,12 +955,15 @@ TEST_F_TIMEOUT(hp, churn_leaves_no_state, MOVE_TIMEOUT_S + 180)
 		/* A few at once, so some exit while others are sampled. */
 		if (i % 4 != 3)
 			continue;
-		while ((pid = wait(&status)) > 0)
+		while ((pid = wait(&status)) > 0) {
+			detached += WIFEXITED(status) && WEXITSTATUS(status) == 5;
 			bad += !WIFEXITED(status) || WEXITSTATUS(status);
+		}
 	}
 	while (wait(NULL) > 0)
 		;
-	EXPECT_EQ(0, bad) TH_LOG("%u children saw wrong data", bad);
+	EXPECT_EQ(0, detached) TH_LOG("%u children were not managed", detached);
+	EXPECT_EQ(0, bad) TH_LOG("%u children failed", bad);
 	region_stop(&r);
 	EXPECT_EQ(r.sum, region_checksum(&r));
 
@@ -802,15 +971,15 @@ TEST_F_TIMEOUT(hp, churn_leaves_no_state, MOVE_TIMEOUT_S + 180)
 	end = now_s() + 60;
 	do {
 		dead = dead_states(_metadata, false);
-		if (!dead)
+		if (!dead && !stat_read("mms", &mms) && mms == mms0)
 			break;
 		usleep(POLL_US);
 	} while (now_s() < end);
 	if (dead)
 		dead = dead_states(_metadata, true);
 	EXPECT_EQ(0, dead);
-	ASSERT_EQ(0, stat_read("mms", &mms));
-	TH_LOG("%llu processes managed after the churn", mms);
+	TH_LOG("%llu processes managed before the churn, %llu after", mms0, mms);
+	EXPECT_EQ(mms0, mms);
 }
 
 TEST_HARNESS_MAIN

@@ -49,7 +49,10 @@ static int nodelist_has(const char *list, int node)
 	return 0;
 }
 
-/* The memory tier id holding @node, or -1.  A larger id is a slower tier. */
+/*
+ * The memory tier id holding @node (or, for @node -1, the smallest id of
+ * any tier with a node: the top tier), or -1.  A larger id is a slower tier.
+ */
 static int tier_of_node(int node)
 {
 	DIR *dir = opendir(TIER_SYSFS);
@@ -65,7 +68,9 @@ static int tier_of_node(int node)
 		if (sscanf(de->d_name, "memory_tier%d", &id) != 1)
 			continue;
 		snprintf(path, sizeof(path), TIER_SYSFS "/%s/nodelist", de->d_name);
-		if (read_line(path, list, sizeof(list)) == 0 && nodelist_has(list, node))
+		if (read_line(path, list, sizeof(list)) || !list[0])
+			continue;
+		if (node >= 0 ? nodelist_has(list, node) : tier < 0 || id < tier)
 			tier = id;
 	}
 	closedir(dir);
@@ -128,6 +133,24 @@ TEST_F(guest, node1_in_lower_memory_tier)
 	ASSERT_GE(fast, 0);
 	ASSERT_GE(slow, 0);
 	EXPECT_GT(slow, fast);
+}
+
+/*
+ * HyperPlace promotes to the node it calls fast: that must be a node of the
+ * top memory tier, and the node it demotes to one of a lower tier.
+ */
+TEST_F(guest, fast_node_is_top_tier)
+{
+	unsigned long long fast, slow;
+	int top = tier_of_node(-1);
+
+	ASSERT_EQ(0, knob_read_u64("fast_node", &fast));
+	ASSERT_EQ(0, knob_read_u64("slow_node", &slow));
+	TH_LOG("fast_node %llu in memory_tier%d, slow_node %llu in memory_tier%d, top tier %d",
+	       fast, tier_of_node(fast), slow, tier_of_node(slow), top);
+	ASSERT_GE(top, 0);
+	EXPECT_EQ(top, tier_of_node(fast));
+	EXPECT_GT(tier_of_node(slow), top);
 }
 
 TEST_F(guest, balloon_device_bound)

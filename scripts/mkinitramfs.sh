@@ -24,7 +24,14 @@ install -m 0755 "$HP_ROOT/scripts/guest/init" "$stage/init"
 install -m 0755 "$HP_ROOT/scripts/guest/selftest/"* "$stage/hp/selftest/"
 install -m 0755 "$HP_ROOT/scripts/guest/bench-sampling.sh" \
 	"$HP_ROOT/scripts/guest/placement-demo.sh" "$HP_ROOT/scripts/guest/hotset.sh" \
-	"$HP_ROOT/scripts/guest/bench-vm.sh" "$HP_ROOT/scripts/guest/hyperflex-test.sh" "$stage/hp/"
+	"$HP_ROOT/scripts/guest/bench-vm.sh" "$HP_ROOT/scripts/guest/hyperflex-test.sh" \
+	"$HP_ROOT/scripts/guest/fault-inject.sh" "$HP_ROOT/scripts/guest/stress.sh" "$stage/hp/"
+# Where HyperPlace's and the balloon's code is, for fault injection's
+# stack filter (the debug kernel has fault injection).
+if [ "$variant" = debug ]; then
+	"$HP_ROOT/scripts/fault-ranges.sh" "$kobj" > "$stage/hp/fault-ranges" ||
+		hp_die "cannot find the text of HyperPlace or the tier balloon in $kobj"
+fi
 # Programs the tests and benchmarks run in the guest.
 ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
 	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"

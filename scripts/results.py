@@ -14,6 +14,8 @@ that does not match its results, a source has no results, an expected
 KUnit suite is missing, or the kernel printed a warning, BUG, Oops, panic,
 KASAN, UBSAN, kmemleak or lockdep report.  With --no-skip a SKIP is a
 failure too: in our own test guest every precondition is ours to meet.
+With --alloc-failures-ok the stack of an allocation-failure report is not
+a splat (fault injection fails allocations on purpose); anything else is.
 
   results.py --expect FILE --counts FILE
 compares per-source result counts (lines "name count" in both; FILE of
@@ -143,12 +145,28 @@ def parse_tap(lines, source, rep):
     return found
 
 
-def find_splat(path, lines, rep):
-    """The first kernel splat in a console log is one failure."""
+# The kernel's report of a failed allocation (warn_alloc()): a header, then
+# a stack within a few lines.  Expected where failures are injected.
+ALLOC_FAILURE = re.compile(r"(page allocation failure: |vmalloc error: )")
+ALLOC_FAILURE_LINES = 6
+
+
+def find_splat(path, lines, rep, alloc_failures_ok=False):
+    """The first kernel splat in a console log is one failure.  With
+    @alloc_failures_ok, the stack of an allocation-failure report is not
+    one: fault injection makes allocations fail on purpose."""
+    report_at = -ALLOC_FAILURE_LINES - 1
     for n, l in enumerate(lines, 1):
-        if SPLAT.search(l):
-            rep.problem("kernel: splat at %s:%d: %s" % (path, n, l.strip()))
-            return
+        if alloc_failures_ok and ALLOC_FAILURE.search(l):
+            report_at = n
+            continue
+        m = SPLAT.search(l)
+        if not m:
+            continue
+        if m.group(0) == "Call Trace:" and n - report_at <= ALLOC_FAILURE_LINES:
+            continue
+        rep.problem("kernel: splat at %s:%d: %s" % (path, n, l.strip()))
+        return
 
 
 def read_counts(path):
@@ -204,6 +222,8 @@ def main():
                    help="KUnit suite that must have run (repeatable)")
     p.add_argument("--no-skip", action="store_true",
                    help="a skipped test is a failure")
+    p.add_argument("--alloc-failures-ok", action="store_true",
+                   help="allocation-failure reports are not splats (fault injection)")
     p.add_argument("--expect", metavar="FILE",
                    help="expected result count per source (with --counts)")
     p.add_argument("--counts", metavar="FILE", help="result count per source")
@@ -239,11 +259,11 @@ def main():
         for suite in a.kunit:
             if not re.search(r"# Subtest: %s\s*$" % re.escape(suite), text, re.M):
                 rep.problem("kunit: suite %s did not run" % suite)
-        find_splat(a.console, lines, rep)
+        find_splat(a.console, lines, rep, a.alloc_failures_ok)
     for path in a.splats:
         try:
             with open(path, errors="replace") as f:
-                find_splat(path, f.readlines(), rep)
+                find_splat(path, f.readlines(), rep, a.alloc_failures_ok)
         except OSError as e:
             rep.problem("console: cannot read %s (%s)" % (path, e.strerror))
     for name, (np, nf, ns) in rep.sources.items():

@@ -127,6 +127,10 @@ done
 
 { cat "$tmp/console.log"; echo "[    2.000000] unreferenced object 0xffff888003e4c000 (size 64):"; } > "$tmp/splat.log"
 check_fails "results: a kmemleak report fails the run" r --console "$tmp/splat.log"
+{ cat "$tmp/console.log"; printf '[    2.0] sh: vmalloc error: size 24576, vm_struct allocation failed\n[    2.1] CPU: 1 UID: 0 PID: 128 Comm: sh\n[    2.2] Call Trace:\n'; } > "$tmp/alloc.log"
+check_fails "results: an allocation-failure report is a splat by default" r --console "$tmp/alloc.log"
+check "results: ... but not with --alloc-failures-ok" r --alloc-failures-ok --console "$tmp/alloc.log"
+check_fails "results: --alloc-failures-ok still fails on a real splat" r --alloc-failures-ok --console "$tmp/splat.log"
 printf 'TAP version 13\nok 1 - a\nok 2 - b\n' > "$tmp/noplan.tap"
 check_fails "results: a stream without a plan fails" r --tap n="$tmp/noplan.tap"
 check "results: ... and says so" grep -q 'n: top level: 2 results and no plan' "$tmp/out"

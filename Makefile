@@ -13,7 +13,7 @@ export HP_PEBS := $(PEBS)
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
 	bench-sim bench-sampling bench-vm bench-hyperflex docs qemu-src series series-build \
-	clean distclean help
+	check-debug fuzz fuzz-range clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
 
@@ -41,6 +41,9 @@ initramfs: kernel ## busybox + init + static kselftests
 check: ## everything: build, unit tests, guest tests, runner self-tests (VARIANT=debug: on the debug kernel)
 	@HP_VARIANT=$(VARIANT) $(S)/check.sh
 
+check-debug: ## make check on the debug kernel (KASAN, lockdep, kmemleak, ...) plus fault injection and stress
+	@HP_VARIANT=debug $(S)/check.sh
+
 unit: linux-src ## userspace and host-side tests, no VM (ASan+UBSan harness)
 	@$(S)/unit.sh $(CURDIR)/build/unit-results; rc=$$?; \
 	 $(S)/results.py $$(for t in build/unit-results/*.tap; do n=$${t##*/}; echo --tap $${n%.tap}=$$t; done) \
@@ -56,6 +59,12 @@ run: all ## the main job: boot the two-tier guest and show its tiers and HyperPl
 
 bench-sim: linux-src ## trace-replay simulator: every policy on every workload (TSV + PNG)
 	@$(MAKE) -s -C tools/hyperplace OUT=$(CURDIR)/build/sim KSRC=$(CURDIR)/build/linux bench-sim
+
+fuzz: fuzz-range ## every fuzzer in turn on one core, FUZZ_SECS=60 seconds each
+
+# FUZZ_SECS reaches the sub-make from the command line through MAKEFLAGS.
+fuzz-range: linux-src ## libFuzzer on the range classifier (crashes: build/unit/fuzz-range/)
+	@$(MAKE) -s -C tools/testing/hyperplace OUT=$(CURDIR)/build/unit KSRC=$(CURDIR)/build/linux fuzz
 
 bench-sampling: all ## in the guest: PEBS consumer ns/record, Accessed-bit sampler CPU (TSV)
 	@mkdir -p build/bench

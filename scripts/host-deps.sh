@@ -19,6 +19,8 @@ bench_pkgs=(gnuplot-nox)
 # scripts/docs-check.sh: the kernel's Sphinx setup (alabaster theme, bundled
 # with Sphinx); graphviz because kfigure warns at start-up without dot(1).
 docs_pkgs=(python3-sphinx graphviz)
+# make fuzz: clang-14 and its libFuzzer runtime.
+fuzz_pkgs=(clang libclang-rt-14-dev)
 backport_pkgs=(meson)
 
 sources=/etc/apt/sources.list.d/hyperplace.sources
@@ -27,7 +29,8 @@ pin=/etc/apt/preferences.d/hyperplace-trixie
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-for p in "${kernel_pkgs[@]}" "${qemu_pkgs[@]}" "${bench_pkgs[@]}" "${docs_pkgs[@]}"; do
+for p in "${kernel_pkgs[@]}" "${qemu_pkgs[@]}" "${bench_pkgs[@]}" "${docs_pkgs[@]}" \
+	 "${fuzz_pkgs[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 		missing+=("$p")
 done

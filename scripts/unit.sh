@@ -2,6 +2,7 @@
 # unit.sh OUTDIR: the tests that need no VM, each writing OUTDIR/NAME.tap:
 #   host      the build/test machinery (scripts/tests/host-tests.sh)
 #   harness   the range classifier harness, ASan+UBSan (tools/testing/hyperplace)
+#   fuzz-regress  the range fuzzer's seeds and crash regressions, replayed once
 #   hpsim     trace parser and simulator tests (tools/hyperplace)
 #   gups      the GUPS workload (tools/hyperplace/gups)
 #   hyperflex the HyperFlex QMP helper and client, against a fake QMP server
@@ -25,6 +26,9 @@ if [ -f "$HP_ROOT/tools/testing/hyperplace/Makefile" ]; then
 	hp_log "range classifier harness (ASan+UBSan)"
 	make -s -C "$HP_ROOT/tools/testing/hyperplace" OUT="$HP_BUILD/unit" \
 	     KSRC="$HP_LINUX_SRC" run > "$out/harness.tap" 2>&1 || rc=1
+	hp_log "range fuzzer regressions (libFuzzer, ASan+UBSan)"
+	make -s -C "$HP_ROOT/tools/testing/hyperplace" OUT="$HP_BUILD/unit" \
+	     KSRC="$HP_LINUX_SRC" fuzz-regress > "$out/fuzz-regress.tap" 2>&1 || rc=1
 fi
 if [ -f "$HP_ROOT/tools/hyperplace/Makefile" ]; then
 	hp_log "trace parser and simulator tests"

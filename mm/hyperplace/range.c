@@ -638,6 +638,13 @@ static int hp_split_at(struct hp_space *s, struct hp_range *r,
 	hp_absorb(right, &o);
 	hp_reset(r, o.start, cut, shift);
 	hp_absorb(r, &o);
+	/*
+	 * hp_refine() cuts where @r had boundaries before its first split,
+	 * which may now be inside a sub-counter: both shares of it round
+	 * down.  @r keeps what they lost, so that splits move counts exactly.
+	 */
+	hp_sub_add(r, HP_SUB_LAST, hp_range_count(&o) - hp_range_count(r) -
+		   hp_range_count(right));
 	r->age = 0;
 	r->settled = false;
 	hp_insert(s, right);
@@ -1069,7 +1076,9 @@ int hp_rank(struct hp_space *const *spaces, unsigned int n,
 	}
 	if (nr)
 		sort(ents, nr, sizeof(*ents), hp_rank_cmp, NULL);
-	for (e = ents; e < ents + nr; e++) {
+	/* By index: with no ranges, ents is NULL and ents + nr undefined. */
+	for (i = 0; i < nr; i++) {
+		e = &ents[i];
 		take = 0;
 		if (e->key || e->hot)
 			take = min(hp_range_pages(e->r), left);

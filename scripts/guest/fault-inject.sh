@@ -109,10 +109,12 @@ while [ $i -lt 300 ] && [ "$(stat mms)" != "$mms0" ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
-ok "managed_count_back" $([ "$(stat mms)" = "$mms0" ]; echo $?) \
-	"mms $mms0 before, $(stat mms) after"
-dead=0
+mms=$(stat mms)
+ok "managed_count_back" $([ "$mms" = "$mms0" ]; echo $?) "mms $mms0 before, $mms after"
+dead=0 which=
 for p in $(sed -n 's/^pid \([0-9]*\) .*/\1/p' $dbg/hyperplace/ranges); do
-	[ -d /proc/$p ] || dead=$((dead + 1))
+	[ -d /proc/$p ] && continue
+	dead=$((dead + 1))
+	which="$which; $(grep "^pid $p " $dbg/hyperplace/ranges)"
 done
-ok "no_state_for_exited_processes" "$dead" "$dead states of exited processes"
+ok "no_state_for_exited_processes" "$dead" "$dead states of exited processes$which"

@@ -123,15 +123,15 @@ ok $? "oracle: exact per-interval best placement (4/10)"
 head -1 "$TMP/tiny.tsv" | grep -q "$(printf '^trace\tpolicy\taccesses\thit_ratio\toracle_hit_ratio\tt90_s\tmigrated_mib\tns_per_sample\t')"
 ok $? "TSV header starts with the required columns in order"
 
-"$HPSIM" -p oracle,static - <"$TMP/tiny.trace" >"$TMP/stdin.tsv" 2>/dev/null
-cut -f2- "$TMP/stdin.tsv" | cut -f1-8 >"$TMP/a"; cut -f2- "$TMP/tiny.tsv" | cut -f1-8 >"$TMP/b"
-cmp -s "$TMP/a" "$TMP/b"
+"$HPSIM" -p oracle,static - <"$TMP/tiny.trace" >"$TMP/stdin.tsv" 2>/dev/null &&
+	cut -f2- "$TMP/stdin.tsv" | cut -f1-8 >"$TMP/a" && cut -f2- "$TMP/tiny.tsv" | cut -f1-8 >"$TMP/b" &&
+	cmp -s "$TMP/a" "$TMP/b"
 ok $? "stdin (-) gives the same result as the file"
 
 printf '# page_size=8192\n# fast_pages=1\n0 1 m 0 8000\n1 1 r 0\n2 1 r 1000\n3 1 r 4000\n' \
 	>"$TMP/ps.trace"
-"$HPSIM" -p static "$TMP/ps.trace" >"$TMP/ps.tsv" 2>"$TMP/ps.err"
-[ "$(col "$TMP/ps.tsv" static hit_ratio)" = 0.6667 ] && grep -q " 4 pages" "$TMP/ps.err"
+"$HPSIM" -p static "$TMP/ps.trace" >"$TMP/ps.tsv" 2>"$TMP/ps.err" &&
+	[ "$(col "$TMP/ps.tsv" static hit_ratio)" = 0.6667 ] && grep -q " 4 pages" "$TMP/ps.err"
 ok $? "page_size header: 8 KiB pages (4 pages, 2 of 3 accesses on the first)"
 
 # the fast path must agree with the general one on every well-formed variant
@@ -141,17 +141,19 @@ ok $? "page_size header: 8 KiB pages (4 pages, 2 of 3 accesses on the first)"
 	printf '18446744073709551615 1 w 0000000000000000\n'
 	printf '# ......................................................................\n'
 } >"$TMP/var.trace"
-"$HPSIM" -i 10000000000000 "$TMP/var.trace" >"$TMP/var.tsv" 2>/dev/null
-[ "$(col "$TMP/var.tsv" static accesses)" = 6 ] && [ "$(col "$TMP/var.tsv" static hit_ratio)" = 0.5000 ]
+"$HPSIM" -i 10000000000000 "$TMP/var.trace" >"$TMP/var.tsv" 2>/dev/null &&
+	[ "$(col "$TMP/var.tsv" static accesses)" = 6 ] && [ "$(col "$TMP/var.tsv" static hit_ratio)" = 0.5000 ]
 ok $? "well-formed variants (0x, 0X, tabs, CRLF, 20-digit time) parse alike, all policies run"
 
 # --- simulator on generated traces -------------------------------------------------
+gen=0
 for w in hotset zipf scatter multi uniform; do
 	"$GEN" -w "$w" -N 32 -F 8 -H 4 --regions 8 --region-kib 256 -a 300000 --rate 100000 \
-		-s 3 -o "$TMP/$w.trace" || echo "tracegen $w failed"
+		-s 3 -o "$TMP/$w.trace" || gen=1
 done
-"$GEN" -w hotset -N 32 -F 8 -H 4 -a 300000 --rate 100000 -s 3 -o "$TMP/again.trace"
-cmp -s "$TMP/hotset.trace" "$TMP/again.trace"
+ok $gen "tracegen: every workload is generated"
+"$GEN" -w hotset -N 32 -F 8 -H 4 -a 300000 --rate 100000 -s 3 -o "$TMP/again.trace" &&
+	cmp -s "$TMP/hotset.trace" "$TMP/again.trace"
 ok $? "tracegen is deterministic for a seed"
 
 for w in hotset zipf scatter multi uniform; do
@@ -189,22 +191,25 @@ rows=$(wc -l <"$TMP/hotset.tl")
 ok $? "timeline: a header and one row per interval (4 s of trace)"
 
 # rate limit: 3 s of trace at 1 MiB/s may move at most 1 s banked + 3 s = 4 MiB
-"$HPSIM" -s 20 -r 1 "$TMP/hotset.trace" >"$TMP/rate.tsv" 2>/dev/null
-awk -F'\t' 'NR > 1 && $2 != "oracle" && $7 > 4.0 { bad = 1 } END { exit bad }' "$TMP/rate.tsv"
+"$HPSIM" -s 20 -r 1 "$TMP/hotset.trace" >"$TMP/rate.tsv" 2>/dev/null &&
+	awk -F'\t' 'NR > 1 && $2 != "oracle" && $7 > 4.0 { bad = 1 } END { exit bad }' "$TMP/rate.tsv"
 ok $? "rate limit: no policy moves more than the budget (1 MiB/s)"
-"$HPSIM" -s 20 -r 0 "$TMP/hotset.trace" >"$TMP/rate0.tsv" 2>/dev/null
-awk -F'\t' 'NR > 1 && $2 != "oracle" && $7 != 0.0 { bad = 1 } END { exit bad }' "$TMP/rate0.tsv"
+"$HPSIM" -s 20 -r 0 "$TMP/hotset.trace" >"$TMP/rate0.tsv" 2>/dev/null &&
+	awk -F'\t' 'NR > 1 && $2 != "oracle" && $7 != 0.0 { bad = 1 } END { exit bad }' "$TMP/rate0.tsv"
 ok $? "rate limit 0: nothing moves"
 
-"$HPSIM" -s 20 "$TMP/zipf.trace" 2>/dev/null | cut -f1-7,9-11 >"$TMP/r1"
-"$HPSIM" -s 20 "$TMP/zipf.trace" 2>/dev/null | cut -f1-7,9-11 >"$TMP/r2"
-cmp -s "$TMP/r1" "$TMP/r2"
+# no pipes: a pipeline's status is the last command's, not hpsim's
+"$HPSIM" -s 20 "$TMP/zipf.trace" >"$TMP/r1.tsv" 2>/dev/null &&
+	"$HPSIM" -s 20 "$TMP/zipf.trace" >"$TMP/r2.tsv" 2>/dev/null &&
+	cut -f1-7,9-11 "$TMP/r1.tsv" >"$TMP/r1" && cut -f1-7,9-11 "$TMP/r2.tsv" >"$TMP/r2" &&
+	cmp -s "$TMP/r1" "$TMP/r2"
 ok $? "hpsim is deterministic (all columns but timings)"
 
 rm -f "$TMP/zipf.cache"
-"$HPSIM" -s 20 -C "$TMP/zipf.cache" "$TMP/zipf.trace" 2>/dev/null | cut -f1-7,9-11 >"$TMP/c1"
-"$HPSIM" -s 20 -C "$TMP/zipf.cache" "$TMP/zipf.trace" 2>"$TMP/c2.err" | cut -f1-7,9-11 >"$TMP/c2"
-cmp -s "$TMP/c1" "$TMP/r1" && cmp -s "$TMP/c2" "$TMP/r1" && grep -q "loaded from the cache" "$TMP/c2.err"
+"$HPSIM" -s 20 -C "$TMP/zipf.cache" "$TMP/zipf.trace" >"$TMP/c1.tsv" 2>/dev/null &&
+	"$HPSIM" -s 20 -C "$TMP/zipf.cache" "$TMP/zipf.trace" >"$TMP/c2.tsv" 2>"$TMP/c2.err" &&
+	cut -f1-7,9-11 "$TMP/c1.tsv" >"$TMP/c1" && cut -f1-7,9-11 "$TMP/c2.tsv" >"$TMP/c2" &&
+	cmp -s "$TMP/c1" "$TMP/r1" && cmp -s "$TMP/c2" "$TMP/r1" && grep -q "loaded from the cache" "$TMP/c2.err"
 ok $? "binary cache: written, then loaded, same results"
 
 printf '# fast_pages=1\n0 1 m 0 1000\n1 1 r 0\n100000000000000000 1 r 0\n' >"$TMP/span.trace"

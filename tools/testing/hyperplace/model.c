@@ -130,14 +130,18 @@ void hpt_placed_sync(struct hpt_space *t)
 static void hpt_check_placed(struct hpt_space *t)
 {
 	static u64 hot[HPT_WORDS];
-	unsigned long i, bad = 0, first = 0;
+	unsigned long w, bad = 0, first = 0;
+	u64 diff;
 
 	hpt_hot_map(t->s, hot);
-	for (i = 0; i < HPT_PAGES; i++) {
-		if (hpt_bit(hot, i) == hpt_bit(t->placed, i))
+	/* A word at a time: this runs after every call the fuzzer makes. */
+	for (w = 0; w < HPT_WORDS; w++) {
+		diff = hot[w] ^ t->placed[w];
+		if (!diff)
 			continue;
-		if (!bad++)
-			first = i;
+		if (!bad)
+			first = w * 64 + __builtin_ctzll(diff);
+		bad += __builtin_popcountll(diff);
 	}
 	if (bad)
 		hpt_fail(__FILE__, __LINE__,
@@ -210,24 +214,31 @@ int hpt_unmap(struct hpt_space *t, unsigned long pg, unsigned long n)
 	return hpt_change(t, pg, n, false);
 }
 
-/* The range holding @addr, found without the tree. */
-static struct hp_range *hpt_scan(const struct hp_space *s, unsigned long addr)
+/*
+ * The range holding @addr, found without the tree, and the total count:
+ * one walk, as this runs for every sample.
+ */
+static struct hp_range *hpt_scan(const struct hp_space *s, unsigned long addr,
+				 u64 *total)
 {
-	struct hp_range *r;
+	struct hp_range *r, *found = NULL;
 
-	for (r = hp_space_first(s); r; r = hp_range_next(r))
+	*total = 0;
+	for (r = hp_space_first(s); r; r = hp_range_next(r)) {
+		*total += hp_range_count(r);
 		if (addr >= r->start && addr < r->end)
-			return r;
-	return NULL;
+			found = r;
+	}
+	return found;
 }
 
 bool hpt_record(struct hpt_space *t, unsigned long addr, u32 weight)
 {
-	struct hp_range *r = hpt_scan(t->s, addr);
-	u64 before[HP_NR_SUB], total = hpt_total(t->s);
+	u64 before[HP_NR_SUB], total, rest, want;
 	u64 add = (u64)weight << HP_COUNT_SHIFT;
+	struct hp_range *r = hpt_scan(t->s, addr, &total);
 	unsigned long lo, hi;
-	unsigned int i, changed = 0;
+	unsigned int i;
 	bool hit;
 
 	if (r)
@@ -240,19 +251,19 @@ bool hpt_record(struct hpt_space *t, unsigned long addr, u32 weight)
 		return hit;
 	}
 	t->samples++;
+	rest = total;
+	/* Only the sub-counter of @addr grows, and it saturates... */
 	for (i = 0; i < HP_NR_SUB; i++) {
-		if (r->sub[i] == before[i])
-			continue;
-		changed++;
 		lo = i ? r->cut[i - 1] : r->start;
 		hi = i < HP_NR_SUB - 1 ? r->cut[i] : r->end;
-		CHECK(addr >= lo && addr < hi);
-		if (before[i] + add <= HP_SUB_MAX)
-			CHECK_EQ(r->sub[i], before[i] + add);
+		want = before[i];
+		if (addr >= lo && addr < hi)
+			want = min_t(u64, want + add, HP_SUB_MAX);
+		CHECK_EQ(r->sub[i], want);
+		rest -= before[i];
 	}
-	CHECK_EQ(changed, !!weight);
-	if (hpt_total(t->s) < HP_SUB_MAX)
-		CHECK_EQ(hpt_total(t->s), total + add);
+	/* ...and the other ranges keep their counts. */
+	CHECK_EQ(hpt_total(t->s) - hp_range_count(r), rest);
 	return hit;
 }
 
@@ -290,10 +301,31 @@ static bool hpt_any_joinable(const struct hp_space *s)
 	return false;
 }
 
+/*
+ * The largest count of a run of touching ranges.  Splits and merges move
+ * counts exactly unless a sub-counter of the result saturates at
+ * HP_SUB_MAX, and that needs more than HP_SUB_MAX in one run.
+ */
+static u64 hpt_max_run(const struct hp_space *s)
+{
+	const struct hp_range *r, *prev = NULL;
+	u64 run = 0, max = 0;
+
+	for (r = hp_space_first(s); r; prev = r, r = hp_range_next(r)) {
+		if (!prev || prev->end != r->start)
+			run = 0;
+		run += hp_range_count(r);
+		if (run > max)
+			max = run;
+	}
+	return max;
+}
+
 int hpt_epoch(struct hpt_space *t)
 {
 	unsigned int shift = t->s->params.decay_shift;
 	u64 before = hpt_total(t->s), after, epochs;
+	bool exact = hpt_max_run(t->s) <= HP_SUB_MAX;
 	unsigned long cap, iv;
 	int err;
 
@@ -302,13 +334,13 @@ int hpt_epoch(struct hpt_space *t)
 	CHECK(err == 0 || err == -ENOMEM);
 	after = hpt_total(t->s);
 	/*
-	 * Splits and merges move counts exactly; decay keeps
-	 * x - ceil(x / 2^d) of every sub-counter x.
+	 * Splits and merges move counts exactly (unless saturated); decay
+	 * keeps x - ceil(x / 2^d) of every sub-counter x.
 	 */
 	CHECK((unsigned __int128)after << shift <=
 	      (unsigned __int128)before * ((1ULL << shift) - 1));
-	CHECK((unsigned __int128)(after + HP_NR_SUB *
-				  hp_space_nr_ranges(t->s)) << shift >=
+	CHECK(!exact || (unsigned __int128)(after + HP_NR_SUB *
+					    hp_space_nr_ranges(t->s)) << shift >=
 	      (unsigned __int128)before * ((1ULL << shift) - 1));
 	CHECK_EQ(hp_space_get_stats(t->s)->epochs, epochs + 1);
 	cap = t->s->params.max_ranges;
@@ -319,9 +351,31 @@ int hpt_epoch(struct hpt_space *t)
 	return err;
 }
 
+/*
+ * A new split granularity re-spreads the count of every range over new
+ * sub-counters: exactly, unless the range holds more than one sub-counter
+ * can; then one saturates and the range keeps at least HP_SUB_MAX.
+ */
+static void hpt_check_respread(const struct hpt_snap *sn,
+			       const struct hp_space *s)
+{
+	const struct hp_range *r;
+	unsigned int i = 0;
+	u64 old, now;
+
+	for (r = hp_space_first(s); r && i < sn->n; r = hp_range_next(r)) {
+		CHECK(r->start == sn->r[i].start && r->end == sn->r[i].end);
+		old = hp_range_count(&sn->r[i++]);
+		now = hp_range_count(r);
+		if (old <= HP_SUB_MAX)
+			CHECK_EQ(now, old);
+		else
+			CHECK(now <= old && now >= HP_SUB_MAX);
+	}
+}
+
 int hpt_set_params(struct hpt_space *t, const struct hp_range_params *p)
 {
-	u64 before = hpt_total(t->s);
 	struct hpt_snap sn;
 	int err;
 
@@ -332,7 +386,7 @@ int hpt_set_params(struct hpt_space *t, const struct hp_range_params *p)
 		CHECK(hpt_snap_same(&sn, t->s));
 	} else {
 		CHECK(!memcmp(&t->s->params, p, sizeof(*p)));
-		CHECK_EQ(hpt_total(t->s), before);
+		hpt_check_respread(&sn, t->s);
 		if (p->split_shift < t->min_shift)
 			t->min_shift = p->split_shift;
 	}

@@ -403,8 +403,11 @@ TAG_ORDER = 'MRLSWQBCPTFXNK'
 
 
 def maint_find(lines, entry):
+    # An entry follows a blank line, or the underline of a section heading
+    # (QEMU's "Guest CPU cores (TCG)" / "-----" before "Overall TCG CPUs").
     for i, l in enumerate(lines):
-        if l == entry and (i == 0 or lines[i - 1] == '') and i + 1 < len(lines) \
+        after = i == 0 or lines[i - 1] == '' or set(lines[i - 1]) == {'-'}
+        if l == entry and after and i + 1 < len(lines) \
                 and re.match(r'^[A-Z]:', lines[i + 1]):
             j = i + 1
             while j < len(lines) and lines[j] != '':

@@ -1,0 +1,32 @@
+/*
+ * Slow memory for TCG guests: extra latency on vCPU accesses to one
+ * memory backend's RAM
+ *
+ * Copyright (c) 2026 HyperPlace developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef EXEC_ACCESS_DELAY_H
+#define EXEC_ACCESS_DELAY_H
+
+/**
+ * struct AccessDelay: the access delay of one RAMBlock
+ *
+ * @ns: extra host time, in nanoseconds, that a vCPU load or store to
+ *      this RAM costs when it misses the vCPU's cache model; 0 means
+ *      the RAM is ordinary and stays on TCG's fast path
+ * @cached: whether lines of this RAM are kept in the per-vCPU cache
+ *      model, so that only misses are delayed
+ * @misses: number of delayed accesses so far (atomic)
+ *
+ * Set once by the memory backend before the RAM is mapped; read by the
+ * TCG softmmu slow path through CPUTLBEntryFull.access_delay.
+ */
+typedef struct AccessDelay {
+    uint32_t ns;
+    bool cached;
+    uint64_t misses;
+} AccessDelay;
+
+#endif /* EXEC_ACCESS_DELAY_H */

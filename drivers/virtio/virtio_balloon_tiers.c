@@ -20,6 +20,7 @@
 
 #include <linux/acpi.h>
 #include <linux/bitops.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/export.h>
@@ -52,6 +53,10 @@
 
 /* After a failed allocation, give reclaim time before the next try */
 #define VB_TIER_RETRY_DELAY	(HZ / 5)
+
+/* OOM: how long to wait for a worker step (one chunk) to end, at most */
+#define VB_TIER_OOM_LOCK_TRIES		50
+#define VB_TIER_OOM_LOCK_WAIT_MS	10
 
 /* Statistics while a balloon moves, at most this often */
 #define VB_TIER_STATS_INTERVAL	HZ
@@ -857,6 +862,23 @@ void vb_tier_set_paused(struct vb_tier *tier, bool paused)
 		queue_delayed_work(system_freezable_wq, &tier->work, 0);
 }
 
+/*
+ * The worker holds the lock one step at a time: wait a little for it
+ * rather than skip the tier (and deflate the fast tier while the slow one
+ * still has pages).  Never block: the holder may be waiting on this OOM.
+ */
+static bool vb_tier_oom_lock(struct vb_tier *tier)
+{
+	unsigned int i;
+
+	for (i = 0; i < VB_TIER_OOM_LOCK_TRIES; i++) {
+		if (mutex_trylock(&tier->lock))
+			return true;
+		msleep(VB_TIER_OOM_LOCK_WAIT_MS);
+	}
+	return false;
+}
+
 static unsigned long vb_tier_oom_deflate(struct vb_tier *tier,
 					 unsigned long nr)
 {
@@ -865,7 +887,7 @@ static unsigned long vb_tier_oom_deflate(struct vb_tier *tier,
 	u32 num_pages;
 
 	/* The worker may be allocating, even be the reason for this OOM */
-	if (!mutex_trylock(&tier->lock))
+	if (!vb_tier_oom_lock(tier))
 		return 0;
 	if (vb_tiers_running(t)) {
 		vb_tier_deflate(tier, nr, false);
@@ -900,7 +922,8 @@ static unsigned long vb_tier_oom_deflate(struct vb_tier *tier,
  * until the device let the pages go, then frees them.  Whole blocks go,
  * so more than @nr pages may be freed.  A tier that freed pages here is
  * not inflated again until the device asks for a new size.  A tier whose
- * worker is busy is skipped: the worker may be the allocating task.
+ * worker stays busy for half a second is skipped: the worker may be the
+ * allocating task.
  *
  * Context: the OOM notifier chain; sleeps.
  * Return: the pages freed.

@@ -12,10 +12,12 @@
  * reading the clock.
  *
  * A miss on the line after one of the last few missed lines is part of
- * a sequential stream, which a real CPU prefetches and overlaps: it is
- * charged 1/ACCESS_DELAY_STREAM_DIV of the delay.  Without this, page
- * clearing and copying on slow RAM (one serialized miss per line) would
- * be far slower than the slow RAM's bandwidth allows.
+ * a sequential stream, which a real CPU prefetches and overlaps: the
+ * rest of the page is charged at once, 1/ACCESS_DELAY_STREAM_DIV of the
+ * delay per line, and the page is taken as cached (below), so that the
+ * stream's other accesses need not take the slow path.  Without this,
+ * page clearing and copying on slow RAM would be far slower than its
+ * bandwidth allows.
  *
  * The slow path itself costs far more than a cache hit does on hardware,
  * so a page whose accesses hit the cache model ACCESS_DELAY_HOT_HITS
@@ -106,6 +108,16 @@ static bool access_delay_cache_hit(struct AccessDelayCPU *s,
     return false;
 }
 
+/* Lines from @haddr's to the end of its page. */
+static unsigned int access_delay_lines_left(struct AccessDelayCPU *s,
+                                            const void *haddr)
+{
+    unsigned int lines = 1u << (s->page_bits - ACCESS_DELAY_LINE_BITS);
+    uintptr_t line = (uintptr_t)haddr >> ACCESS_DELAY_LINE_BITS;
+
+    return lines - (line & (lines - 1));
+}
+
 /* True if @haddr's line follows a recent miss; remember it either way. */
 static bool access_delay_streaming(struct AccessDelayCPU *s, const void *haddr)
 {
@@ -141,10 +153,23 @@ static bool access_delay_page_hot(struct AccessDelayCPU *s, const void *haddr,
     return true;
 }
 
+/* Spin off the debt; an overshoot is credited to the next payment. */
+static void access_delay_pay(struct AccessDelayCPU *s)
+{
+    int64_t now = get_clock();
+    int64_t end = now + s->debt_ns;
+
+    while (now < end) {
+        cpu_relax();
+        now = get_clock();
+    }
+    s->debt_ns = end - now;
+}
+
 bool access_delay_charge(CPUState *cpu, AccessDelay *ad, const void *haddr)
 {
     struct AccessDelayCPU *s = access_delay_cpu(cpu);
-    int64_t now, end;
+    bool stream;
 
     if (ad->cached) {
         bool hit = access_delay_cache_hit(s, haddr);
@@ -157,22 +182,20 @@ bool access_delay_charge(CPUState *cpu, AccessDelay *ad, const void *haddr)
         }
     }
     qatomic_inc(&ad->misses);
-    if (access_delay_streaming(s, haddr)) {
+    stream = access_delay_streaming(s, haddr);
+    if (stream && ad->cached) {
+        /* Prefetched: the rest of the page, and done with the slow path */
+        s->debt_ns += (uint64_t)access_delay_lines_left(s, haddr) * ad->ns /
+                      ACCESS_DELAY_STREAM_DIV;
+    } else if (stream) {
         s->debt_ns += ad->ns / ACCESS_DELAY_STREAM_DIV;
     } else {
         s->debt_ns += ad->ns;
     }
-    if (s->debt_ns < ACCESS_DELAY_SPIN_NS) {
-        return false;
+    if (s->debt_ns >= ACCESS_DELAY_SPIN_NS) {
+        access_delay_pay(s);
     }
-    now = get_clock();
-    end = now + s->debt_ns;
-    while (now < end) {
-        cpu_relax();
-        now = get_clock();
-    }
-    s->debt_ns = end - now;
-    return false;
+    return stream && ad->cached;
 }
 
 void access_delay_cpu_destroy(CPUState *cpu)

@@ -5,14 +5,17 @@
 SHELL := /bin/bash
 S := scripts
 VARIANT ?= guest
-BENCH_SECS ?= 90
+BENCH_SECS ?= 60
+BENCH_SWEEP ?= 1
+BENCH_WORKLOADS ?= gups redis sqlite
+BENCH_MECHS ?= allfast allslow none hyperplace-abit hyperplace-pebs tpp damon
 BENCH_ROUNDS ?= 3
 # PEBS=1: guests get the host's PEBS (KVM only; see HARDWARE.md).
 PEBS ?= 0
 export HP_PEBS := $(PEBS)
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
-	bench-sim bench-sampling bench-vm bench-hyperflex docs qemu-src series series-build \
+	bench-sim bench-sampling bench-vm bench-hyperflex calibrate docs qemu-src series series-build \
 	check-debug fuzz fuzz-range clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
@@ -72,11 +75,18 @@ bench-sampling: all ## in the guest: PEBS consumer ns/record, Accessed-bit sampl
 	   --cmd /hp/bench-sampling.sh > build/bench/sampling.tsv
 	@$(S)/bench-sampling-host.sh build/bench/sampling.tsv
 
-bench-vm: all ## in the guest: hot set on the fast node over time, HyperPlace vs TPP vs DAMON vs none (TSV + PNG)
+# The guest's hard limit allows for 40 runs of set-up plus BENCH_SECS.
+bench-vm: all ## in the guest: GUPS, redis, sqlite3 under allfast/allslow/none/HyperPlace/TPP/DAMON, peers swept (TSV + PNG)
+	@$(S)/mkinitramfs.sh $(VARIANT) bench
 	@mkdir -p build/bench
-	@$(S)/vm.py --variant $(VARIANT) --mode cmd --timeout 1800 \
-	   --cmd "/hp/bench-vm.sh $(BENCH_SECS)" > build/bench/vm.tsv
-	@$(S)/bench-vm-host.sh build/bench/vm.tsv
+	@$(S)/vm.py --variant $(VARIANT) --mode cmd --initrd build/initramfs/initramfs-bench.cpio \
+	   --timeout $$((1800 + 40 * ($(BENCH_SECS) + 100))) \
+	   --cmd "BENCH_SWEEP=$(BENCH_SWEEP) BENCH_WORKLOADS='$(BENCH_WORKLOADS)' BENCH_MECHS='$(BENCH_MECHS)' /hp/bench-vm.sh $(BENCH_SECS)" \
+	   > build/bench/vm-raw.tsv
+	@$(S)/bench-vm-host.sh build/bench/vm-raw.tsv
+
+calibrate: all ## TCG: how much slower node 1 is than node 0 (GUPS on each); DELAYS='NS...' tries delays
+	@$(S)/calibrate.sh $(DELAYS)
 
 bench-hyperflex: all ## time taking 1 GiB from the fast node: HyperFlex vs the stock balloon vs virtio-mem (TSV + PNG)
 	@mkdir -p build/bench
@@ -94,7 +104,7 @@ series-build: series ## build every commit of the Linux series in turn (long)
 	@$(S)/series-build.sh
 
 clean: ## remove build products, keep sources, downloads and ccache
-	rm -rf build/obj build/initramfs build/check build/vm build/unit build/unit-results build/sim build/docs
+	rm -rf build/obj build/initramfs build/guest-debs build/check build/vm build/unit build/unit-results build/sim build/docs
 
 distclean: clean ## also remove the unpacked kernel and QEMU trees and downloads
 	rm -rf build

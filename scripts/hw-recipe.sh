@@ -746,8 +746,8 @@ cmd_bench() {
 # HyperPlace row is PEBS-driven; runs without PEBS=1 (still KVM) give the
 # Accessed-bit sampler's figures.  Each run overwrites its TSV: copy it first.
 EOF
-	step "1. GUPS hot set (128 MiB, starting on the slow node) over time, each mechanism for BENCH_SECS (90) s: HyperPlace (row hyperplace-abit: here real PEBS, as the source is auto; row hyperplace-pebs: real PEBS plus injected samples), TPP, DAMON, none -> $b/vm.tsv, vm.png, kept as vm-pebs.tsv, vm-pebs.png" \
-		"$pre $m bench-vm PEBS=1 && cp $(q "$b/vm.tsv") $(q "$b/vm-pebs.tsv") && { cp $(q "$b/vm.png") $(q "$b/vm-pebs.png") 2>/dev/null || true; }"
+	step "1. GUPS, redis and sqlite3 with their hot data starting on the slow node, BENCH_SECS (60) s per run: allfast, allslow, none, HyperPlace (row hyperplace-abit: here real PEBS, as the source is auto; row hyperplace-pebs: real PEBS plus injected samples), TPP, DAMON (swept) -> $b/vm.tsv, vm-sweep.tsv, vm-WORKLOAD.png, kept as vm-pebs.tsv, vm-sweep-pebs.tsv, vm-pebs-WORKLOAD.png" \
+		"$pre $m bench-vm PEBS=1 && cp $(q "$b/vm.tsv") $(q "$b/vm-pebs.tsv") && cp $(q "$b/vm-sweep.tsv") $(q "$b/vm-sweep-pebs.tsv") && { for w in gups redis sqlite; do cp $(q "$b")/vm-\$w.png $(q "$b")/vm-pebs-\$w.png; done 2>/dev/null || true; }"
 	step "2. the same without PEBS (KVM, Accessed-bit sampler) -> $b/vm.tsv" \
 		"$pre $m bench-vm"
 	step "3. sampling cost: the PEBS consumer's ns/record (synthetic records through the real decoder and channel; under KVM the guest/host 'slowdown' line should be near 1, so est_native is close to the guest figure) -> $b/sampling.tsv; its abit rows stay 0 while PEBS runs" \
@@ -758,8 +758,8 @@ EOF
 		"$pre $m bench-hyperflex PEBS=1"
 	[ $RUN = 1 ] || cat <<EOF
 
-# Results: $b/vm-pebs.tsv and vm.tsv ("series" and "summary" lines, goals
-# printed by scripts/bench-vm-host.sh), $b/sampling-pebs.tsv and
+# Results: $b/vm-pebs.tsv and vm.tsv (a row per workload and mechanism,
+# goals printed by scripts/bench-vm-host.sh), $b/sampling-pebs.tsv and
 # sampling.tsv, $b/hyperflex.tsv; PNG plots beside them when gnuplot is
 # installed; guest logs in build/vm/ (console.log, output.log).
 EOF

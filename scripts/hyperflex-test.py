@@ -402,6 +402,41 @@ class Driver:
     def step_demo_end(self, f):
         pass
 
+    # -- slow tier (x-access-delay-ns) -----------------------------------
+    def misses(self):
+        """Accesses QEMU has delayed so far, for each node's backend."""
+        return [self.qmp.cmd("qom-get", path="/objects/m%d" % n,
+                             property="x-access-delay-misses")["return"]
+                for n in (0, 1)]
+
+    def step_slowtier_begin(self, f):
+        self.delay = self.qmp.cmd("qom-get", path="/objects/m1",
+                                  property="x-access-delay-ns")["return"]
+        self.before = self.misses()
+
+    def step_slowtier_node0(self, f):
+        m = self.misses()
+        d1 = m[1] - self.before[1]
+        # Writing node 0 may touch a few node-1 lines (kernel data), far
+        # fewer than one per page written.
+        self.r.check("slow_tier_node0_not_delayed",
+                     m[0] == 0 and d1 < int(f["pages"]) // 8,
+                     "delay %s ns; node 0 misses %d, node 1 +%d while %s node-0 "
+                     "pages were written" % (self.delay, m[0], d1, f["pages"]))
+        self.before = m
+
+    def step_slowtier_node1(self, f):
+        m = self.misses()
+        d1 = m[1] - self.before[1]
+        # Every page is cleared, written and read back after 64 MiB more:
+        # at least one miss per page; none when the delay is off.
+        want = int(f["pages"]) if self.delay else 0
+        ok = d1 >= want if self.delay else d1 == 0
+        self.r.check("slow_tier_node1_delayed", m[0] == 0 and ok,
+                     "delay %s ns; node 0 misses %d, node 1 +%d while %s node-1 "
+                     "pages were written (want >= %d)" %
+                     (self.delay, m[0], d1, f["pages"], want))
+
     # -- plain (feature off) ---------------------------------------------
     def step_plain_shrink(self, f):
         self.all0 = int(f["all"])

@@ -2,6 +2,11 @@
 # Build the test guest's initramfs: static busybox, our init, the static
 # kselftests of tools/testing/selftests/hyperplace (built with the kselftest
 # lib.mk against this kernel's exported headers) and the test programs.
+#   mkinitramfs.sh [VARIANT]         build/initramfs/initramfs.cpio
+#   mkinitramfs.sh VARIANT bench     build/initramfs/initramfs-bench.cpio:
+#       the above plus make bench-vm's programs from Debian (redis, sqlite3)
+#       and scripts; only the benchmark boots it, so the test guest and
+#       make check do not change
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=initramfs
@@ -10,6 +15,49 @@ kobj=$HP_LINUX_OBJ-$variant
 stage=$HP_BUILD/initramfs/root
 cpio_out=$HP_BUILD/initramfs/initramfs.cpio
 ksobj=$HP_BUILD/obj/selftests
+
+# The benchmark's archive: Debian's binaries, their shared libraries and
+# the dynamic loader, unpacked from the .debs (scripts/guest-debs.sh), and
+# the scripts of scripts/guest/bench*, appended to the test initramfs (the
+# kernel unpacks concatenated archives in turn).
+bench_initramfs() {
+	local debs=$HP_BUILD/guest-debs bstage=$HP_BUILD/initramfs/bench-root
+	local out=$HP_BUILD/initramfs/initramfs-bench.cpio lib=usr/lib/x86_64-linux-gnu
+	local ld bin name path
+	[ -s "$cpio_out" ] || hp_die "no $cpio_out: build the initramfs first"
+	"$HP_ROOT/scripts/guest-debs.sh" "$debs" redis-tools sqlite3
+	rm -rf "$bstage"
+	mkdir -p "$bstage"/{usr/bin,$lib,lib64,hp/bench}
+	# Debian's loader, run directly, lists what each binary needs from
+	# the unpacked packages only; anything found elsewhere is an error.
+	ld=$debs/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+	[ -x "$ld" ] || hp_die "no dynamic loader in $debs (libc6)"
+	install -m 0755 "$ld" "$bstage/lib64/ld-linux-x86-64.so.2"
+	# redis-server is redis-check-rdb under another name (argv[0] decides).
+	for bin in redis-check-rdb:redis-server redis-benchmark redis-cli sqlite3; do
+		name=${bin#*:}
+		bin=$debs/usr/bin/${bin%%:*}
+		[ -x "$bin" ] || hp_die "no $bin in the unpacked packages"
+		install -m 0755 "$bin" "$bstage/usr/bin/$name"
+		"$ld" --library-path "$debs/lib/x86_64-linux-gnu:$debs/$lib" --list "$bin" |
+			awk '$2 == "=>" && $1 !~ /^\// { print $1, $3 }' |
+		while read -r name path; do
+			case $path in "$debs"/*) ;; *) hp_die "$bin: $name is not in the unpacked packages ($path)" ;; esac
+			cp -L "$path" "$bstage/$lib/$name"
+		done
+	done
+	install -m 0755 "$HP_ROOT/scripts/guest/bench-vm.sh" "$bstage/hp/"
+	install -m 0644 "$HP_ROOT/scripts/guest/bench/"*.sh "$bstage/hp/bench/"
+	{ cat "$cpio_out"
+	  (cd "$bstage" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet)
+	} > "$out.tmp"
+	mv "$out.tmp" "$out"
+	hp_log "bench: $(du -sh "$bstage" | cut -f1) of Debian programs and scripts; $(du -h "$out" | cut -f1) $out"
+}
+if [ "${2:-}" = bench ]; then
+	bench_initramfs
+	exit 0
+fi
 
 [ -d "$kobj/usr-headers/include" ] || hp_die "no exported headers in $kobj: build the kernel first"
 # busybox-static's binary; the dynamic "busybox" package would not run here.
@@ -24,8 +72,9 @@ install -m 0755 "$HP_ROOT/scripts/guest/init" "$stage/init"
 install -m 0755 "$HP_ROOT/scripts/guest/selftest/"* "$stage/hp/selftest/"
 install -m 0755 "$HP_ROOT/scripts/guest/bench-sampling.sh" \
 	"$HP_ROOT/scripts/guest/placement-demo.sh" "$HP_ROOT/scripts/guest/hotset.sh" \
-	"$HP_ROOT/scripts/guest/bench-vm.sh" "$HP_ROOT/scripts/guest/hyperflex-test.sh" \
-	"$HP_ROOT/scripts/guest/fault-inject.sh" "$HP_ROOT/scripts/guest/stress.sh" "$stage/hp/"
+	"$HP_ROOT/scripts/guest/hyperflex-test.sh" \
+	"$HP_ROOT/scripts/guest/fault-inject.sh" "$HP_ROOT/scripts/guest/stress.sh" \
+	"$HP_ROOT/scripts/guest/calibrate.sh" "$stage/hp/"
 # Where HyperPlace's and the balloon's code is, for fault injection's
 # stack filter (the debug kernel has fault injection).
 if [ "$variant" = debug ]; then
@@ -35,7 +84,7 @@ fi
 # Programs the tests and benchmarks run in the guest.
 ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
 	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"
-for tool in nodeof/nodeof inject/hp-inject nodefill/nodefill; do
+for tool in nodeof/nodeof inject/hp-inject nodefill/nodefill membind/membind; do
 	ccache gcc -static -O2 -Wall -Wextra -Werror \
 		-o "$stage/hp/bin/${tool#*/}" "$HP_ROOT/tools/hyperplace/$tool.c"
 done

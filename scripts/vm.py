@@ -10,6 +10,13 @@ kills a guest that hangs.
 
 Modes: tests (run the initramfs's tests), cmd (run one shell command, print
 its output, exit with its status), shell (interactive, serial on stdio).
+
+Under TCG, node 1's memory is made slower than node 0's (QEMU's
+memory-backend x-access-delay-ns, qemu/patches/0006): by default
+SLOW_DELAY_NS, calibrated with `make calibrate` so that GUPS on node 1 runs
+2.5-3x slower than on node 0, the latency ratio the HMAT declares.
+HP_SLOW_DELAY=NS (or --slow-delay) changes it; 0 turns it off.  Under KVM
+the host's own memory decides, and no delay is set.
 """
 
 import argparse
@@ -46,6 +53,9 @@ def pick_accel():
 
 
 PEBS_CPU = "host,migratable=off,pmu=on"
+
+# Extra latency of a vCPU access to node 1 under TCG, in ns (make calibrate).
+SLOW_DELAY_NS = 800
 
 
 def pebs_problems(accel, why):
@@ -101,17 +111,20 @@ def qemu_command(a, logdir, accel):
     fast, slow = a.fast_mem, a.slow_mem
     total = "%dM" % (parse_mib(fast) + parse_mib(slow))
 
-    def backend(idx, size, host_node):
+    def backend(idx, size, host_node, delay=0):
         s = "memory-backend-ram,id=m%d,size=%s" % (idx, size)
         if host_node:                       # real tiered host: bind the tier
             s += ",host-nodes=%s,policy=bind" % host_node
+        if delay:                           # TCG: emulate the slow tier
+            s += ",x-access-delay-ns=%d" % delay
         return s
 
     cmd = [qemu, "-L", "/usr/share/seabios", "-L", "/usr/share/qemu",
            "-L", "/usr/lib/ipxe/qemu",
            "-machine", "%s,hmat=on" % a.machine, "-smp", str(a.cpus), "-m", total,
            "-object", backend(0, fast, os.environ.get("HP_FAST_HOST_NODE")),
-           "-object", backend(1, slow, os.environ.get("HP_SLOW_HOST_NODE")),
+           "-object", backend(1, slow, os.environ.get("HP_SLOW_HOST_NODE"),
+                              a.slow_delay if accel == "tcg" else 0),
            "-numa", "node,nodeid=0,cpus=0-%d,memdev=m0,initiator=0" % (a.cpus - 1),
            "-numa", "node,nodeid=1,memdev=m1,initiator=0"]
     # HMAT: the slow node is 3x the latency and 1/4 the bandwidth (CXL-like).
@@ -159,12 +172,59 @@ def qemu_command(a, logdir, accel):
     return cmd
 
 
+def delay_ns(s):
+    """argparse type of --slow-delay (and HP_SLOW_DELAY): 0..100000 ns, as
+    QEMU's x-access-delay-ns accepts."""
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number of ns: %r" % s)
+    if not 0 <= v <= 100000:
+        raise argparse.ArgumentTypeError("%d ns is outside 0..100000" % v)
+    return v
+
+
 def parse_mib(s):
     units = {"M": 1, "G": 1024}
     return int(s[:-1]) * units[s[-1].upper()] if s[-1].upper() in units else int(s)
 
 
-def qmp_checks(qmp, a, tap):
+def qemu_refuses(qemu, accel, prop):
+    """Start QEMU with ACCEL and a backend with PROP; the error it exits
+    with, or None if it started (then it is killed)."""
+    cmd = [qemu, "-machine", "none", "-accel", accel, "-nodefaults",
+           "-display", "none", "-S", "-object",
+           "memory-backend-ram,id=x,size=4M," + prop]
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return None
+    return p.stderr.strip() if p.returncode else None
+
+
+def slow_tier_checks(qmp, a, accel, check):
+    """The slow tier's QEMU side: node 1's backend has the delay vm.py set,
+    node 0's none, it cannot change at run time, and QEMU refuses it where
+    it cannot work."""
+    want = a.slow_delay if accel == "tcg" else 0
+    got = [qmp.cmd("qom-get", path="/objects/m%d" % n,
+                   property="x-access-delay-ns").get("return") for n in (0, 1)]
+    check("qmp_slow_tier_delay_on_node1_only", got == [0, want],
+          "x-access-delay-ns of m0, m1: %s, expected [0, %d]" % (got, want))
+    r = qmp.cmd("qom-set", path="/objects/m1", property="x-access-delay-ns",
+                value=want + 100)
+    check("qmp_slow_tier_delay_fixed_at_run_time",
+          "cannot change" in r.get("error", {}).get("desc", ""), json.dumps(r))
+    qemu = a.qemu or os.path.join(BUILD, "obj", "qemu", "qemu-system-x86_64")
+    err = qemu_refuses(qemu, "qtest", "x-access-delay-ns=100") or ""
+    check("qmp_slow_tier_refused_without_tcg",
+          "needs the TCG accelerator" in err, err)
+    err = qemu_refuses(qemu, "tcg", "x-access-delay-ns=100001") or ""
+    check("qmp_slow_tier_absurd_delay_refused", "must be at most" in err, err)
+
+
+def qmp_checks(qmp, a, accel, tap):
     """Host-side checks against the running guest, as TAP lines."""
     results = []
 
@@ -184,6 +244,7 @@ def qmp_checks(qmp, a, tap):
     want = sorted([parse_mib(a.fast_mem) << 20, parse_mib(a.slow_mem) << 20])
     check("qmp_query_memdev_two_tiers", sizes == want,
           "sizes=%s expected=%s" % (sizes, want))
+    slow_tier_checks(qmp, a, accel, check)
     with open(tap, "w") as f:
         f.write("TAP version 13\n1..%d\n" % len(results))
         for i, (name, ok, diag) in enumerate(results, 1):
@@ -206,6 +267,10 @@ def main():
     p.add_argument("--cpus", type=int, default=2)
     p.add_argument("--fast-mem", default="1G")
     p.add_argument("--slow-mem", default="2G")
+    p.add_argument("--slow-delay", type=delay_ns, metavar="NS",
+                   default=os.environ.get("HP_SLOW_DELAY", str(SLOW_DELAY_NS)),
+                   help="TCG: extra latency of node 1's memory, ns (0: off; "
+                   "default $HP_SLOW_DELAY or %d)" % SLOW_DELAY_NS)
     p.add_argument("--qmp-checks", metavar="TAPFILE",
                    help="run host-side QMP checks while the guest runs")
     p.add_argument("--machine", default="pc",
@@ -287,7 +352,7 @@ def main():
         text = output()
         if not qmp_done and "HP-READY" in text:
             qmp = QMP(os.path.join(a.logdir, "qmp.sock"))
-            qmp_checks(qmp, a, a.qmp_checks)
+            qmp_checks(qmp, a, accel, a.qmp_checks)
             qmp_done = True
         if qmp_done and a.qmp_checks and "HP-DONE" in text:
             qmp.cmd("quit")

@@ -1,6 +1,7 @@
-# Sourced by placement-demo.sh and bench-vm.sh: the GUPS hot-set run both
-# use.  The array is larger than the fast node and filled from its low end
-# by first touch, so the fast node fills with data that turns cold and the
+# Sourced by placement-demo.sh and the guest tests (stress, fault
+# injection, HyperFlex): the GUPS hot-set run they use.  The array is
+# larger than the fast node and filled from its low end by first touch,
+# so the fast node fills with data that turns cold and the
 # hot 128 MiB near the high end lands on the slow node.
 #   hotset_start OUT   start gups paused after its fill, output in OUT; sets
 #                      pid, hs/he (hot region) and lo/hi (the array's VMA)

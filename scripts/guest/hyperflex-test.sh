@@ -182,6 +182,16 @@ hostile() {
 	step resume
 }
 
+# slowtier: the host counts the accesses QEMU delayed (x-access-delay-ns on
+# node 1's backend) while 64 MiB of each node is written and read back
+slowtier() {
+	step slowtier-begin
+	nodefill 0 64 > /dev/null
+	step slowtier-node0 pages=16384
+	nodefill 1 64 > /dev/null
+	step slowtier-node1 pages=16384
+}
+
 # Before each round the fast node's free memory is written, so that every
 # mechanism gives back resident memory.
 bench() {
@@ -230,6 +240,7 @@ plain)
 	;;
 full)
 	step begin node0=$(total_kb 0) node1=$(total_kb 1)
+	slowtier
 	resize fast 0 256
 	resize slow 1 512
 	both

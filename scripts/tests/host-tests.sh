@@ -190,6 +190,17 @@ check "vm: ... naming the missing flag" grep -q "no PEBS ('pebs' missing" "$tmp/
 HP_ACCEL=kvm HP_SYSROOT=$tmp/stock check "vm: --pebs on a stock host kernel warns and goes on" vmcmd --pebs
 check "vm: ... the warning names the missing parameter" grep -q 'adaptive_pebs.*without data addresses' "$tmp/out"
 
+# --- vm.py: the slow tier (x-access-delay-ns) -----------------------------------
+HP_ACCEL=tcg check "vm: under TCG node 1 is made slower by default" vmcmd
+check "vm: ... with a delay on node 1's backend" grep -q -- 'id=m1,size=[^ ]*,x-access-delay-ns=[1-9]' "$tmp/out"
+check_fails "vm: ... and none on node 0's" grep -q -- 'id=m0,[^ ]*x-access-delay' "$tmp/out"
+HP_ACCEL=tcg HP_SLOW_DELAY=0 check "vm: HP_SLOW_DELAY=0 turns the slow tier off" vmcmd
+check_fails "vm: ... no delay anywhere" grep -q -- 'x-access-delay' "$tmp/out"
+HP_ACCEL=kvm check "vm: under KVM the host's memory decides" vmcmd
+check_fails "vm: ... no delay is set" grep -q -- 'x-access-delay' "$tmp/out"
+HP_ACCEL=tcg HP_SLOW_DELAY=fast check_fails "vm: a bad HP_SLOW_DELAY is refused" vmcmd
+check "vm: ... with a message" grep -q 'not a number of ns' "$tmp/out"
+
 # --- series.py (make series): manifest and completeness checks, on a toy tree --
 st=$tmp/series
 mkdir -p "$st/repo/patches/linux" "$st/repo/patches/upstream" "$st/repo/mm/toy" "$st/base"

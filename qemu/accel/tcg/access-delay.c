@@ -153,7 +153,11 @@ static bool access_delay_page_hot(struct AccessDelayCPU *s, const void *haddr,
     return true;
 }
 
-/* Spin off the debt; an overshoot is credited to the next payment. */
+/*
+ * Spin off the debt.  An overshoot is credited to the next payment, but
+ * at most one slice: a host that descheduled the spinning thread must
+ * not let the next milliseconds of delay through for free.
+ */
 static void access_delay_pay(struct AccessDelayCPU *s)
 {
     int64_t now = get_clock();
@@ -163,7 +167,7 @@ static void access_delay_pay(struct AccessDelayCPU *s)
         cpu_relax();
         now = get_clock();
     }
-    s->debt_ns = end - now;
+    s->debt_ns = MAX(end - now, -ACCESS_DELAY_SPIN_NS);
 }
 
 bool access_delay_charge(CPUState *cpu, AccessDelay *ad, const void *haddr)
@@ -185,7 +189,7 @@ bool access_delay_charge(CPUState *cpu, AccessDelay *ad, const void *haddr)
     stream = access_delay_streaming(s, haddr);
     if (stream && ad->cached) {
         /* Prefetched: the rest of the page, and done with the slow path */
-        s->debt_ns += (uint64_t)access_delay_lines_left(s, haddr) * ad->ns /
+        s->debt_ns += (int64_t)access_delay_lines_left(s, haddr) * ad->ns /
                       ACCESS_DELAY_STREAM_DIV;
     } else if (stream) {
         s->debt_ns += ad->ns / ACCESS_DELAY_STREAM_DIV;

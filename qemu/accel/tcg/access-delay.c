@@ -23,17 +23,28 @@
  * so a page whose accesses hit the cache model ACCESS_DELAY_HOT_HITS
  * times in a row (a stack, a lock, a small hot structure) is taken as
  * cached as a whole: cputlb.c drops TLB_ACCESS_DELAY from its TLB entry
- * and its accesses take the fast path until the entry is refilled (TLB
- * flush or eviction).  Pages accessed at random or streamed keep missing,
- * so they keep the flag.
+ * and its accesses take the fast path.  So does a prefetched page.  At
+ * most ACCESS_DELAY_DROPPED pages, about what the model holds, are let
+ * on at once: the one let on longest ago is put back on the slow path
+ * when another is let on, unless a TLB flush or eviction did it first.
+ * Pages accessed at random keep missing, so they keep the flag.
  *
  * What this models is latency as seen by one vCPU.  Bandwidth limits,
  * queueing between vCPUs and the eviction of slow lines by accesses to
- * other RAM are not modelled.  Instruction fetches, page
- * table walks, accesses made through probe_access() (for x86: FXSAVE,
- * XSAVE, task switches, descriptor tables) and every access by a device
- * or by QEMU itself (DMA, virtio) are not delayed.  With -icount the
- * spin is not visible to the guest's clocks.
+ * other RAM are not modelled; an access that straddles two lines is
+ * looked up by its first, and streams are detected ascending only.
+ * Instruction fetches, page table walks, accesses made through
+ * probe_access() (for x86: FXSAVE, XSAVE, the task-switch TSS), stores
+ * to read-only memory (discarded) and every access by a device or by
+ * QEMU itself (DMA, virtio) are not delayed.  On other targets
+ * too, whatever helpers access through probe_access() or
+ * tlb_vaddr_to_host() is not delayed.  With -icount the spin is not
+ * visible to the guest's clocks.  With x-access-delay-cache=off there
+ * is no model at all: every access pays the full delay.
+ *
+ * The debt is not paid while the BQL is held (an interrupt being
+ * delivered, say): the vCPU would stall the main loop.  It is paid by
+ * the next access made without it.
  *
  * Copyright (c) 2026 HyperPlace developers
  *
@@ -41,7 +52,7 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/atomic.h"
+#include "qemu/main-loop.h"
 #include "qemu/processor.h"
 #include "qemu/timer.h"
 #include "hw/core/cpu.h"
@@ -63,6 +74,9 @@
 #define ACCESS_DELAY_PAGES      64
 #define ACCESS_DELAY_HOT_HITS   64
 
+/* Pages let onto the fast path at once: 1 MiB of 4 KiB pages. */
+#define ACCESS_DELAY_DROPPED    256
+
 /**
  * struct AccessDelayCPU: the per-vCPU state of the access delay
  *
@@ -73,6 +87,8 @@
  * @page_bits: log2 of the target page size
  * @pages: host page number held in each hot-page slot
  * @page_hits: cache hits in a row of the page in each slot
+ * @dropped: the pages let onto the fast path, oldest at @next_dropped
+ * @next_dropped: the slot of @dropped to reuse next
  * @tags: cache model, the host line address held in each slot (0: none)
  */
 struct AccessDelayCPU {
@@ -82,6 +98,12 @@ struct AccessDelayCPU {
     int page_bits;
     uintptr_t pages[ACCESS_DELAY_PAGES];
     unsigned int page_hits[ACCESS_DELAY_PAGES];
+    struct {
+        vaddr addr;
+        int mmu_idx;
+        bool used;
+    } dropped[ACCESS_DELAY_DROPPED];
+    unsigned int next_dropped;
     uintptr_t tags[ACCESS_DELAY_CACHE_LINES];
 };
 
@@ -173,9 +195,12 @@ static void access_delay_pay(struct AccessDelayCPU *s)
 bool access_delay_charge(CPUState *cpu, AccessDelay *ad, const void *haddr)
 {
     struct AccessDelayCPU *s = access_delay_cpu(cpu);
-    bool stream;
+    bool prefetched = false;
 
-    if (ad->cached) {
+    if (!ad->cached) {
+        /* No cache model: every access is a miss, and none streams. */
+        s->debt_ns += ad->ns;
+    } else {
         bool hit = access_delay_cache_hit(s, haddr);
 
         if (access_delay_page_hot(s, haddr, hit)) {
@@ -184,22 +209,35 @@ bool access_delay_charge(CPUState *cpu, AccessDelay *ad, const void *haddr)
         if (hit) {
             return false;
         }
+        prefetched = access_delay_streaming(s, haddr);
+        if (prefetched) {
+            /* The rest of the page, overlapped: done with the slow path */
+            s->debt_ns += (int64_t)access_delay_lines_left(s, haddr) *
+                          ad->ns / ACCESS_DELAY_STREAM_DIV;
+        } else {
+            s->debt_ns += ad->ns;
+        }
     }
-    qatomic_inc(&ad->misses);
-    stream = access_delay_streaming(s, haddr);
-    if (stream && ad->cached) {
-        /* Prefetched: the rest of the page, and done with the slow path */
-        s->debt_ns += (int64_t)access_delay_lines_left(s, haddr) * ad->ns /
-                      ACCESS_DELAY_STREAM_DIV;
-    } else if (stream) {
-        s->debt_ns += ad->ns / ACCESS_DELAY_STREAM_DIV;
-    } else {
-        s->debt_ns += ad->ns;
-    }
-    if (s->debt_ns >= ACCESS_DELAY_SPIN_NS) {
+    stat64_add(&ad->misses, 1);
+    if (s->debt_ns >= ACCESS_DELAY_SPIN_NS && !bql_locked()) {
         access_delay_pay(s);
     }
-    return stream && ad->cached;
+    return prefetched;
+}
+
+bool access_delay_note_dropped(CPUState *cpu, int mmu_idx, vaddr addr,
+                               int *old_mmu_idx, vaddr *old_addr)
+{
+    struct AccessDelayCPU *s = access_delay_cpu(cpu);
+    unsigned int slot = s->next_dropped++ % ACCESS_DELAY_DROPPED;
+    bool evict = s->dropped[slot].used;
+
+    *old_mmu_idx = s->dropped[slot].mmu_idx;
+    *old_addr = s->dropped[slot].addr;
+    s->dropped[slot].mmu_idx = mmu_idx;
+    s->dropped[slot].addr = addr;
+    s->dropped[slot].used = true;
+    return evict;
 }
 
 void access_delay_cpu_destroy(CPUState *cpu)

@@ -27,6 +27,20 @@
 bool access_delay_charge(CPUState *cpu, AccessDelay *ad, const void *haddr);
 
 /**
+ * access_delay_note_dropped: remember a page let onto the fast path
+ * @cpu: the vCPU whose TLB entry no longer delays the page
+ * @mmu_idx: the entry's MMU index
+ * @addr: an address in the page
+ * @old_mmu_idx: set to the MMU index of the page to put back, if any
+ * @old_addr: set to an address in the page to put back, if any
+ *
+ * Returns: true if the model holds too many such pages and the one let
+ * on longest ago (@old_mmu_idx, @old_addr) must be delayed again.
+ */
+bool access_delay_note_dropped(CPUState *cpu, int mmu_idx, vaddr addr,
+                               int *old_mmu_idx, vaddr *old_addr);
+
+/**
  * access_delay_cpu_destroy: free @cpu's cache model
  * @cpu: the vCPU being destroyed
  */

@@ -10,6 +10,8 @@
 #ifndef EXEC_ACCESS_DELAY_H
 #define EXEC_ACCESS_DELAY_H
 
+#include "qemu/stats64.h"
+
 /**
  * struct AccessDelay: the access delay of one RAMBlock
  *
@@ -17,8 +19,9 @@
  *      this RAM costs when it misses the vCPU's cache model; 0 means
  *      the RAM is ordinary and stays on TCG's fast path
  * @cached: whether lines of this RAM are kept in the per-vCPU cache
- *      model, so that only misses are delayed
- * @misses: number of delayed accesses so far (atomic)
+ *      model, so that only misses are delayed; if not, every access
+ *      is delayed in full
+ * @misses: number of delayed accesses so far
  *
  * Set once by the memory backend before the RAM is mapped; read by the
  * TCG softmmu slow path through CPUTLBEntryFull.access_delay.
@@ -26,7 +29,7 @@
 typedef struct AccessDelay {
     uint32_t ns;
     bool cached;
-    uint64_t misses;
+    Stat64 misses;
 } AccessDelay;
 
 #endif /* EXEC_ACCESS_DELAY_H */

@@ -84,7 +84,8 @@ fi
 # Programs the tests and benchmarks run in the guest.
 ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
 	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"
-for tool in nodeof/nodeof inject/hp-inject nodefill/nodefill membind/membind; do
+for tool in nodeof/nodeof inject/hp-inject nodefill/nodefill membind/membind \
+	    pmutest/pmu-test; do
 	ccache gcc -static -O2 -Wall -Wextra -Werror \
 		-o "$stage/hp/bin/${tool#*/}" "$HP_ROOT/tools/hyperplace/$tool.c"
 done

@@ -57,6 +57,10 @@ PEBS_CPU = "host,migratable=off,pmu=on"
 # Extra latency of a vCPU access to node 1 under TCG, in ns (make calibrate).
 SLOW_DELAY_NS = 800
 
+# Under TCG, --tcg-pmu: an Ice Lake server (model 106) with the PMU our
+# QEMU patch emulates (qemu/patches/0008, x-tcg-pmu).
+TCG_PMU_CPU = "Icelake-Server-v4,pmu=on,x-tcg-pmu=on"
+
 
 def pebs_problems(accel, why):
     """Why this host cannot give the guest adaptive PEBS: an error (no KVM,
@@ -139,6 +143,8 @@ def qemu_command(a, logdir, accel):
         cmd += ["-accel", "kvm", "-cpu", PEBS_CPU]
     elif accel == "kvm":
         cmd += ["-accel", "kvm", "-cpu", "host"]
+    elif a.tcg_pmu:
+        cmd += ["-accel", "tcg,thread=multi", "-cpu", TCG_PMU_CPU]
     else:
         cmd += ["-accel", "tcg,thread=multi", "-cpu", "max"]
     if a.virtio_mem:
@@ -285,6 +291,10 @@ def main():
                    default=os.environ.get("HP_PEBS", "0") == "1",
                    help="give the guest the host's PEBS (KVM, -cpu %s); "
                    "default from HP_PEBS=1 (make ... PEBS=1)" % PEBS_CPU)
+    p.add_argument("--tcg-pmu", action="store_true",
+                   default=os.environ.get("HP_TCG_PMU", "0") == "1",
+                   help="under TCG, a CPU with QEMU's emulated Intel PMU "
+                   "(-cpu %s); default from HP_TCG_PMU=1" % TCG_PMU_CPU)
     p.add_argument("--print-cmd", action="store_true")
     a = p.parse_args()
     if a.mode == "cmd" and a.cmd is None:
@@ -297,6 +307,9 @@ def main():
         except FileNotFoundError:
             pass
     accel, why = pick_accel()
+    if a.tcg_pmu and accel != "tcg":
+        sys.exit("vm: --tcg-pmu is QEMU's emulated PMU, which needs TCG "
+                 "(accelerator here: %s); under KVM use --pebs" % accel)
     if a.pebs:
         err, warn = pebs_problems(accel, why)
         if err:

@@ -200,6 +200,9 @@ HP_ACCEL=kvm check "vm: under KVM the host's memory decides" vmcmd
 check_fails "vm: ... no delay is set" grep -q -- 'x-access-delay' "$tmp/out"
 HP_ACCEL=tcg HP_SLOW_DELAY=fast check_fails "vm: a bad HP_SLOW_DELAY is refused" vmcmd
 check "vm: ... with a message" grep -q 'not a number of ns' "$tmp/out"
+HP_ACCEL=tcg check "vm: --tcg-pmu under TCG" vmcmd --tcg-pmu
+check "vm: ... gives the CPU with QEMU's emulated PMU" grep -q -- '-cpu Icelake-Server-v4,pmu=on,x-tcg-pmu=on ' "$tmp/out"
+HP_ACCEL=kvm check_fails "vm: --tcg-pmu under KVM is refused" vmcmd --tcg-pmu
 HP_ACCEL=tcg HP_SLOW_DELAY=-5 check_fails "vm: a negative HP_SLOW_DELAY is refused" vmcmd
 HP_ACCEL=tcg HP_SLOW_DELAY=1234 check "vm: HP_SLOW_DELAY sets node 1's delay" vmcmd
 check "vm: ... to that many ns" grep -q -- 'id=m1,size=[^ ]*,x-access-delay-ns=1234[, ]' "$tmp/out"

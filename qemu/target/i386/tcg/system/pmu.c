@@ -1,0 +1,421 @@
+/*
+ * x86 TCG: an Intel PMU model (x-tcg-pmu)
+ *
+ * An architectural version 5 PMU as an Ice Lake server has it: four
+ * general-purpose and three fixed counters, 48 bits wide, with
+ * full-width writes.  Linux's perf driver runs on it unmodified.  PEBS
+ * is not modelled yet: the CPU advertises neither a DS area nor PEBS,
+ * and until it does the PEBS MSRs are not PMU MSRs here.
+ *
+ * What counts: retired instructions, and core and reference cycles taken
+ * as one per instruction (TCG has no notion of a cycle).  Other events
+ * can be programmed and read back but do not count.  Generated code
+ * counts instructions a translation block at a time, at its start
+ * (translate.c), into one countdown per CPL class: 0 for CPL 0 and 1
+ * for CPL 1-3, as a counter's OS and USR bits select.  A countdown is
+ * armed with the distance to the nearest overflow of a counter counting
+ * in its class, half of it for a counter counting in both, so that no
+ * overflow can pass unseen; when it runs out,
+ * helper_pmu_insns_expired() folds it into the counters, and an
+ * overflow sets its GLOBAL_STATUS bit and, if the counter asks for it,
+ * raises a PMI through the local APIC's LVTPC entry, which is then
+ * masked as on hardware.
+ *
+ * Translation blocks count only while a counter counts in their class:
+ * the countdown's TB flag (HF_PMU_INSN_MASK) comes from
+ * env->tcg_pmu_tb_flags[] at lookup, not from env->hflags, so arming
+ * needs no tb_flush.  Counting at the start of a block means an
+ * overflow is seen, and its PMI taken, at most a block early or late,
+ * and a block left part-way (a fault, an exception, an I/O recompile)
+ * counts whole, including the instruction that faulted.  RDMSR ends
+ * the block while it counts, so that a counter read by RDMSR or RDPMC
+ * counts nothing after the read.
+ *
+ * Copyright (c) 2026 HyperPlace developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitops.h"
+#include "qemu/main-loop.h"
+#include "cpu.h"
+#include "exec/helper-proto.h"
+#include "hw/i386/apic.h"
+#include "pmu.h"
+
+#define PMU_CTR_MASK        MAKE_64BIT_MASK(0, X86_TCG_PMU_WIDTH)
+#define PMU_FIXED_BIT(j)    BIT_ULL(32 + (j))
+#define PMU_GLOBAL_MASK     (MAKE_64BIT_MASK(0, X86_TCG_PMU_NUM_GP) | \
+                             MAKE_64BIT_MASK(32, X86_TCG_PMU_NUM_FIXED))
+#define PMU_NR_COUNTERS     (X86_TCG_PMU_NUM_GP + X86_TCG_PMU_NUM_FIXED)
+
+/* GLOBAL_STATUS: the DS buffer reached its interrupt threshold. */
+#define PMU_STATUS_BUFFER_OVF   BIT_ULL(62)
+
+/* Event select bits (IA32_PERFEVTSELx). */
+#define EVTSEL_USR          BIT_ULL(16)
+#define EVTSEL_OS           BIT_ULL(17)
+#define EVTSEL_EDGE         BIT_ULL(18)
+#define EVTSEL_INT          BIT_ULL(20)
+#define EVTSEL_EN           BIT_ULL(22)
+#define EVTSEL_INV          BIT_ULL(23)
+#define EVTSEL_CMASK        MAKE_64BIT_MASK(24, 8)
+#define EVTSEL_ADAPTIVE     BIT_ULL(34)
+#define EVTSEL_VALID        (MAKE_64BIT_MASK(0, 32) | EVTSEL_ADAPTIVE)
+
+/* FIXED_CTR_CTRL: 4 bits per counter, and an adaptive-PEBS bit each. */
+#define FIXED_CTRL_OS       1
+#define FIXED_CTRL_USR      2
+#define FIXED_CTRL_PMI      8
+#define FIXED_CTRL_VALID    (MAKE_64BIT_MASK(0, 4 * X86_TCG_PMU_NUM_FIXED) | \
+                             BIT_ULL(32) | BIT_ULL(36) | BIT_ULL(40))
+
+#define PEBS_DATA_CFG_VALID (MAKE_64BIT_MASK(0, 4) | MAKE_64BIT_MASK(24, 8))
+#define PEBS_LD_LAT_VALID   MAKE_64BIT_MASK(0, 16)
+
+/* Counters are numbered 0-3 for the GP ones, 4-6 for the fixed ones. */
+static bool pmu_is_fixed(int c)
+{
+    return c >= X86_TCG_PMU_NUM_GP;
+}
+
+static uint64_t *pmu_counter(CPUX86State *env, int c)
+{
+    return pmu_is_fixed(c) ?
+        &env->msr_fixed_counters[c - X86_TCG_PMU_NUM_GP] :
+        &env->msr_gp_counters[c];
+}
+
+/* The counter's bit in GLOBAL_CTRL, GLOBAL_STATUS and PEBS_ENABLE. */
+static uint64_t pmu_bit(int c)
+{
+    return pmu_is_fixed(c) ? PMU_FIXED_BIT(c - X86_TCG_PMU_NUM_GP) : BIT_ULL(c);
+}
+
+static unsigned int pmu_fixed_field(CPUX86State *env, int c)
+{
+    return (env->msr_fixed_ctr_ctrl >> (4 * (c - X86_TCG_PMU_NUM_GP))) & 0xf;
+}
+
+/* Event and unit mask of the events modelled as retired instructions. */
+static bool pmu_event_counts_insns(uint64_t evtsel)
+{
+    switch (evtsel & 0xffff) {
+    case 0x00c0:            /* INST_RETIRED.ANY_P */
+    case 0x01c0:            /* INST_RETIRED.PREC_DIST */
+    case 0x003c:            /* CPU_CLK_UNHALTED.THREAD_P, one per insn */
+    case 0x013c:            /* CPU_CLK_UNHALTED.REF_XCLK, one per insn */
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * The CPL classes in which counter @c counts retired instructions now:
+ * bit 0 for CPL 0, bit 1 for CPL 1-3.
+ */
+static unsigned int pmu_insn_classes(CPUX86State *env, int c)
+{
+    uint64_t sel;
+
+    if (!(env->msr_global_ctrl & pmu_bit(c))) {
+        return 0;
+    }
+    if (pmu_is_fixed(c)) {
+        return pmu_fixed_field(env, c) & (FIXED_CTRL_OS | FIXED_CTRL_USR);
+    }
+    sel = env->msr_gp_evtsel[c];
+    /* A threshold, inverted or edge-counted instruction count: none. */
+    if (!(sel & EVTSEL_EN) ||
+        (sel & (EVTSEL_EDGE | EVTSEL_INV | EVTSEL_CMASK)) ||
+        !pmu_event_counts_insns(sel)) {
+        return 0;
+    }
+    return (sel & EVTSEL_OS ? 1 : 0) | (sel & EVTSEL_USR ? 2 : 0);
+}
+
+static bool pmu_interrupts(CPUX86State *env, int c)
+{
+    if (pmu_is_fixed(c)) {
+        return pmu_fixed_field(env, c) & FIXED_CTRL_PMI;
+    }
+    return env->msr_gp_evtsel[c] & EVTSEL_INT;
+}
+
+static void pmu_raise_pmi(CPUX86State *env)
+{
+    X86CPU *cpu = env_archcpu(env);
+
+    /* A CPU without a local APIC has no LVTPC to deliver through. */
+    if (cpu->apic_state) {
+        BQL_LOCK_GUARD();
+        apic_deliver_pmi(cpu->apic_state);
+    }
+}
+
+void x86_tcg_pmu_sync(CPUX86State *env)
+{
+    uint64_t ran[2];
+    bool pmi = false;
+    int cls, c;
+
+    for (cls = 0; cls < 2; cls++) {
+        ran[cls] = (int64_t)env->tcg_pmu_insn_armed[cls] -
+                   env->tcg_pmu_insn_left[cls];
+        env->tcg_pmu_insn_armed[cls] = env->tcg_pmu_insn_left[cls];
+    }
+    for (c = 0; c < PMU_NR_COUNTERS; c++) {
+        unsigned int classes = pmu_insn_classes(env, c);
+        uint64_t *ctr = pmu_counter(env, c);
+        uint64_t n = (classes & 1 ? ran[0] : 0) + (classes & 2 ? ran[1] : 0);
+
+        if (!n) {
+            continue;
+        }
+        *ctr += n;
+        if (*ctr > PMU_CTR_MASK) {
+            *ctr &= PMU_CTR_MASK;
+            /* PEBS counters write records instead: not modelled yet. */
+            if (!(env->msr_pebs_enable & pmu_bit(c))) {
+                env->msr_global_status |= pmu_bit(c);
+                pmi |= pmu_interrupts(env, c);
+            }
+        }
+    }
+    if (pmi) {
+        pmu_raise_pmi(env);
+    }
+}
+
+void x86_tcg_pmu_rearm(CPUX86State *env)
+{
+    int cls, c;
+
+    for (cls = 0; cls < 2; cls++) {
+        /* Instructions until the first counter of the class wraps. */
+        uint64_t left = INT32_MAX;
+        bool counting = false;
+
+        for (c = 0; c < PMU_NR_COUNTERS; c++) {
+            unsigned int classes = pmu_insn_classes(env, c);
+            uint64_t distance = PMU_CTR_MASK - *pmu_counter(env, c);
+
+            if (!(classes & (1 << cls))) {
+                continue;
+            }
+            counting = true;
+            /* Counting in both classes: either may run out first. */
+            left = MIN(left, classes == 3 ? distance / 2 : distance);
+        }
+        env->tcg_pmu_insn_left[cls] = counting ? left : 0;
+        env->tcg_pmu_insn_armed[cls] = env->tcg_pmu_insn_left[cls];
+        env->tcg_pmu_tb_flags[cls] = counting ? HF_PMU_INSN_MASK : 0;
+    }
+}
+
+/* Generated code's countdown ran out: some counter may overflow. */
+void helper_pmu_insns_expired(CPUX86State *env)
+{
+    x86_tcg_pmu_sync(env);
+    x86_tcg_pmu_rearm(env);
+}
+
+/* The counter an MSR index names, or -1; *@legacy for 0xc1+i. */
+static int pmu_counter_msr(uint32_t index, bool *legacy)
+{
+    *legacy = false;
+    if (index >= MSR_IA32_PMC0 && index < MSR_IA32_PMC0 + X86_TCG_PMU_NUM_GP) {
+        return index - MSR_IA32_PMC0;
+    }
+    if (index >= MSR_P6_PERFCTR0 &&
+        index < MSR_P6_PERFCTR0 + X86_TCG_PMU_NUM_GP) {
+        *legacy = true;
+        return index - MSR_P6_PERFCTR0;
+    }
+    if (index >= MSR_CORE_PERF_FIXED_CTR0 &&
+        index < MSR_CORE_PERF_FIXED_CTR0 + X86_TCG_PMU_NUM_FIXED) {
+        return X86_TCG_PMU_NUM_GP + index - MSR_CORE_PERF_FIXED_CTR0;
+    }
+    return -1;
+}
+
+/* The PEBS MSRs, which exist only if the CPU advertises PEBS. */
+static bool pmu_pebs_msr(uint32_t index)
+{
+    return index == MSR_IA32_PEBS_ENABLE || index == MSR_PEBS_DATA_CFG ||
+           index == MSR_PEBS_LD_LAT_THRESHOLD || index == MSR_IA32_DS_AREA;
+}
+
+static bool pmu_evtsel_msr(uint32_t index)
+{
+    return index >= MSR_P6_EVNTSEL0 &&
+           index < MSR_P6_EVNTSEL0 + X86_TCG_PMU_NUM_GP;
+}
+
+X86TCGPMUAccess x86_tcg_pmu_rdmsr(CPUX86State *env, uint32_t index,
+                                  uint64_t *val)
+{
+    bool legacy;
+    int c = pmu_counter_msr(index, &legacy);
+
+    if (pmu_pebs_msr(index) && !x86_cpu_has_pebs(env)) {
+        return X86_TCG_PMU_NOT_PMU;
+    }
+    x86_tcg_pmu_sync(env);
+    if (c >= 0) {
+        *val = *pmu_counter(env, c);
+        return X86_TCG_PMU_DONE;
+    }
+    if (pmu_evtsel_msr(index)) {
+        *val = env->msr_gp_evtsel[index - MSR_P6_EVNTSEL0];
+        return X86_TCG_PMU_DONE;
+    }
+    switch (index) {
+    case MSR_IA32_PERF_CAPABILITIES:
+        *val = env->features[FEAT_PERF_CAPABILITIES];
+        break;
+    case MSR_CORE_PERF_FIXED_CTR_CTRL:
+        *val = env->msr_fixed_ctr_ctrl;
+        break;
+    case MSR_CORE_PERF_GLOBAL_STATUS:
+        *val = env->msr_global_status;
+        break;
+    case MSR_CORE_PERF_GLOBAL_CTRL:
+        *val = env->msr_global_ctrl;
+        break;
+    case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
+    case MSR_CORE_PERF_GLOBAL_STATUS_SET:
+        *val = 0;
+        break;
+    case MSR_IA32_PEBS_ENABLE:
+        *val = env->msr_pebs_enable;
+        break;
+    case MSR_PEBS_DATA_CFG:
+        *val = env->msr_pebs_data_cfg;
+        break;
+    case MSR_PEBS_LD_LAT_THRESHOLD:
+        *val = env->msr_pebs_ld_lat;
+        break;
+    case MSR_IA32_DS_AREA:
+        *val = env->msr_ds_area;
+        break;
+    default:
+        return X86_TCG_PMU_NOT_PMU;
+    }
+    return X86_TCG_PMU_DONE;
+}
+
+/* Write @val to the PMU MSR @index; false if it takes #GP. */
+static bool pmu_write(CPUX86State *env, uint32_t index, uint64_t val)
+{
+    bool legacy;
+    int c = pmu_counter_msr(index, &legacy);
+
+    if (c >= 0) {
+        if (legacy) {
+            /* The legacy alias writes 32 bits, sign-extended. */
+            val = (int64_t)(int32_t)val;
+        } else if (val & ~PMU_CTR_MASK) {
+            return false;
+        }
+        *pmu_counter(env, c) = val & PMU_CTR_MASK;
+        return true;
+    }
+    if (pmu_evtsel_msr(index)) {
+        if (val & ~EVTSEL_VALID) {
+            return false;
+        }
+        env->msr_gp_evtsel[index - MSR_P6_EVNTSEL0] = val;
+        return true;
+    }
+    switch (index) {
+    case MSR_CORE_PERF_FIXED_CTR_CTRL:
+        if (val & ~FIXED_CTRL_VALID) {
+            return false;
+        }
+        env->msr_fixed_ctr_ctrl = val;
+        return true;
+    case MSR_CORE_PERF_GLOBAL_CTRL:
+        if (val & ~PMU_GLOBAL_MASK) {
+            return false;
+        }
+        env->msr_global_ctrl = val;
+        return true;
+    case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
+        /* Write 1 to clear. */
+        env->msr_global_status &= ~val;
+        return true;
+    case MSR_CORE_PERF_GLOBAL_STATUS_SET:
+        if (val & ~(PMU_GLOBAL_MASK | PMU_STATUS_BUFFER_OVF)) {
+            return false;
+        }
+        env->msr_global_status |= val;
+        return true;
+    case MSR_IA32_PEBS_ENABLE:
+        if (val & ~PMU_GLOBAL_MASK) {
+            return false;
+        }
+        env->msr_pebs_enable = val;
+        return true;
+    case MSR_PEBS_DATA_CFG:
+        if (val & ~PEBS_DATA_CFG_VALID) {
+            return false;
+        }
+        env->msr_pebs_data_cfg = val;
+        return true;
+    case MSR_PEBS_LD_LAT_THRESHOLD:
+        if (val & ~PEBS_LD_LAT_VALID) {
+            return false;
+        }
+        env->msr_pebs_ld_lat = val;
+        return true;
+    case MSR_IA32_DS_AREA:
+        if ((int64_t)(val << 16) >> 16 != (int64_t)val) {   /* canonical */
+            return false;
+        }
+        env->msr_ds_area = val;
+        return true;
+    default:
+        return false;
+    }
+}
+
+X86TCGPMUAccess x86_tcg_pmu_wrmsr(CPUX86State *env, uint32_t index,
+                                  uint64_t val)
+{
+    uint64_t old;
+
+    /* Reading first tells a PMU MSR from another, and a read-only one. */
+    if (x86_tcg_pmu_rdmsr(env, index, &old) == X86_TCG_PMU_NOT_PMU) {
+        return X86_TCG_PMU_NOT_PMU;
+    }
+    if (index == MSR_IA32_PERF_CAPABILITIES ||
+        index == MSR_CORE_PERF_GLOBAL_STATUS || !pmu_write(env, index, val)) {
+        return X86_TCG_PMU_GP;
+    }
+    x86_tcg_pmu_rearm(env);
+    return X86_TCG_PMU_DONE;
+}
+
+bool x86_tcg_pmu_rdpmc(CPUX86State *env, uint32_t ecx, uint64_t *val)
+{
+    uint32_t index = ecx & ~BIT(30);
+    int c;
+
+    if (ecx & BIT(30)) {
+        if (index >= X86_TCG_PMU_NUM_FIXED) {
+            return false;
+        }
+        c = X86_TCG_PMU_NUM_GP + index;
+    } else {
+        if (index >= X86_TCG_PMU_NUM_GP) {
+            return false;
+        }
+        c = index;
+    }
+    x86_tcg_pmu_sync(env);
+    *val = *pmu_counter(env, c);
+    return true;
+}

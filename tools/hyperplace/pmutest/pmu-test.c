@@ -51,7 +51,7 @@ static void spin(unsigned long n)
 }
 
 /* Where a counter counts. */
-enum ring { KERNEL = 1, USER = 2, BOTH = 3 };
+enum ring { KERNEL = 1, USER = 2 };
 
 static int open_counter(uint64_t config, enum ring ring, uint64_t period)
 {
@@ -100,7 +100,7 @@ static void check_exact(const char *name, uint64_t config)
 	       got < 0 ? ": " : "", got < 0 ? strerror(errno) : "");
 }
 
-/* Samples in the ring buffer of @fd, mapped at @base (1 + 8 pages). */
+/* Samples in the perf ring buffer whose header page is @meta. */
 static long count_samples(struct perf_event_mmap_page *meta)
 {
 	char *data = (char *)meta + getpagesize();

@@ -248,10 +248,37 @@ static bool pmu_pebs_msr(uint32_t index)
            index == MSR_PEBS_LD_LAT_THRESHOLD || index == MSR_IA32_DS_AREA;
 }
 
-static bool pmu_evtsel_msr(uint32_t index)
+/*
+ * The MSRs that hold what was written to them, less reserved bits:
+ * their field, and in *@valid the bits a write may set (#GP otherwise).
+ */
+static uint64_t *pmu_plain_msr(CPUX86State *env, uint32_t index,
+                               uint64_t *valid)
 {
-    return index >= MSR_P6_EVNTSEL0 &&
-           index < MSR_P6_EVNTSEL0 + X86_TCG_PMU_NUM_GP;
+    if (index >= MSR_P6_EVNTSEL0 &&
+        index < MSR_P6_EVNTSEL0 + X86_TCG_PMU_NUM_GP) {
+        *valid = EVTSEL_VALID;
+        return &env->msr_gp_evtsel[index - MSR_P6_EVNTSEL0];
+    }
+    switch (index) {
+    case MSR_CORE_PERF_FIXED_CTR_CTRL:
+        *valid = FIXED_CTRL_VALID;
+        return &env->msr_fixed_ctr_ctrl;
+    case MSR_CORE_PERF_GLOBAL_CTRL:
+        *valid = PMU_GLOBAL_MASK;
+        return &env->msr_global_ctrl;
+    case MSR_IA32_PEBS_ENABLE:
+        *valid = PMU_GLOBAL_MASK;
+        return &env->msr_pebs_enable;
+    case MSR_PEBS_DATA_CFG:
+        *valid = PEBS_DATA_CFG_VALID;
+        return &env->msr_pebs_data_cfg;
+    case MSR_PEBS_LD_LAT_THRESHOLD:
+        *valid = PEBS_LD_LAT_VALID;
+        return &env->msr_pebs_ld_lat;
+    default:
+        return NULL;
+    }
 }
 
 X86TCGPMUAccess x86_tcg_pmu_rdmsr(CPUX86State *env, uint32_t index,
@@ -259,6 +286,7 @@ X86TCGPMUAccess x86_tcg_pmu_rdmsr(CPUX86State *env, uint32_t index,
 {
     bool legacy;
     int c = pmu_counter_msr(index, &legacy);
+    uint64_t valid, *plain = pmu_plain_msr(env, index, &valid);
 
     if (pmu_pebs_msr(index) && !x86_cpu_has_pebs(env)) {
         return X86_TCG_PMU_NOT_PMU;
@@ -268,35 +296,20 @@ X86TCGPMUAccess x86_tcg_pmu_rdmsr(CPUX86State *env, uint32_t index,
         *val = *pmu_counter(env, c);
         return X86_TCG_PMU_DONE;
     }
-    if (pmu_evtsel_msr(index)) {
-        *val = env->msr_gp_evtsel[index - MSR_P6_EVNTSEL0];
+    if (plain) {
+        *val = *plain;
         return X86_TCG_PMU_DONE;
     }
     switch (index) {
     case MSR_IA32_PERF_CAPABILITIES:
         *val = env->features[FEAT_PERF_CAPABILITIES];
         break;
-    case MSR_CORE_PERF_FIXED_CTR_CTRL:
-        *val = env->msr_fixed_ctr_ctrl;
-        break;
     case MSR_CORE_PERF_GLOBAL_STATUS:
         *val = env->msr_global_status;
-        break;
-    case MSR_CORE_PERF_GLOBAL_CTRL:
-        *val = env->msr_global_ctrl;
         break;
     case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
     case MSR_CORE_PERF_GLOBAL_STATUS_SET:
         *val = 0;
-        break;
-    case MSR_IA32_PEBS_ENABLE:
-        *val = env->msr_pebs_enable;
-        break;
-    case MSR_PEBS_DATA_CFG:
-        *val = env->msr_pebs_data_cfg;
-        break;
-    case MSR_PEBS_LD_LAT_THRESHOLD:
-        *val = env->msr_pebs_ld_lat;
         break;
     case MSR_IA32_DS_AREA:
         *val = env->msr_ds_area;
@@ -307,11 +320,15 @@ X86TCGPMUAccess x86_tcg_pmu_rdmsr(CPUX86State *env, uint32_t index,
     return X86_TCG_PMU_DONE;
 }
 
-/* Write @val to the PMU MSR @index; false if it takes #GP. */
+/*
+ * Write @val to the PMU MSR @index; false if it takes #GP, as a write to
+ * a read-only one (PERF_CAPABILITIES, GLOBAL_STATUS) does.
+ */
 static bool pmu_write(CPUX86State *env, uint32_t index, uint64_t val)
 {
     bool legacy;
     int c = pmu_counter_msr(index, &legacy);
+    uint64_t valid, *plain = pmu_plain_msr(env, index, &valid);
 
     if (c >= 0) {
         if (legacy) {
@@ -323,26 +340,14 @@ static bool pmu_write(CPUX86State *env, uint32_t index, uint64_t val)
         *pmu_counter(env, c) = val & PMU_CTR_MASK;
         return true;
     }
-    if (pmu_evtsel_msr(index)) {
-        if (val & ~EVTSEL_VALID) {
+    if (plain) {
+        if (val & ~valid) {
             return false;
         }
-        env->msr_gp_evtsel[index - MSR_P6_EVNTSEL0] = val;
+        *plain = val;
         return true;
     }
     switch (index) {
-    case MSR_CORE_PERF_FIXED_CTR_CTRL:
-        if (val & ~FIXED_CTRL_VALID) {
-            return false;
-        }
-        env->msr_fixed_ctr_ctrl = val;
-        return true;
-    case MSR_CORE_PERF_GLOBAL_CTRL:
-        if (val & ~PMU_GLOBAL_MASK) {
-            return false;
-        }
-        env->msr_global_ctrl = val;
-        return true;
     case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
         /* Write 1 to clear. */
         env->msr_global_status &= ~val;
@@ -352,24 +357,6 @@ static bool pmu_write(CPUX86State *env, uint32_t index, uint64_t val)
             return false;
         }
         env->msr_global_status |= val;
-        return true;
-    case MSR_IA32_PEBS_ENABLE:
-        if (val & ~PMU_GLOBAL_MASK) {
-            return false;
-        }
-        env->msr_pebs_enable = val;
-        return true;
-    case MSR_PEBS_DATA_CFG:
-        if (val & ~PEBS_DATA_CFG_VALID) {
-            return false;
-        }
-        env->msr_pebs_data_cfg = val;
-        return true;
-    case MSR_PEBS_LD_LAT_THRESHOLD:
-        if (val & ~PEBS_LD_LAT_VALID) {
-            return false;
-        }
-        env->msr_pebs_ld_lat = val;
         return true;
     case MSR_IA32_DS_AREA:
         if ((int64_t)(val << 16) >> 16 != (int64_t)val) {   /* canonical */
@@ -387,12 +374,11 @@ X86TCGPMUAccess x86_tcg_pmu_wrmsr(CPUX86State *env, uint32_t index,
 {
     uint64_t old;
 
-    /* Reading first tells a PMU MSR from another, and a read-only one. */
+    /* Reading first tells a PMU MSR (syncing the counters) from another. */
     if (x86_tcg_pmu_rdmsr(env, index, &old) == X86_TCG_PMU_NOT_PMU) {
         return X86_TCG_PMU_NOT_PMU;
     }
-    if (index == MSR_IA32_PERF_CAPABILITIES ||
-        index == MSR_CORE_PERF_GLOBAL_STATUS || !pmu_write(env, index, val)) {
+    if (!pmu_write(env, index, val)) {
         return X86_TCG_PMU_GP;
     }
     x86_tcg_pmu_rearm(env);

@@ -130,6 +130,18 @@ static bool access_delay_cache_hit(struct AccessDelayCPU *s,
     return false;
 }
 
+bool access_delay_line_cached(CPUState *cpu, const AccessDelay *ad,
+                              const void *haddr)
+{
+    uintptr_t line = (uintptr_t)haddr >> ACCESS_DELAY_LINE_BITS;
+
+    if (!ad->cached || !cpu->access_delay) {
+        return false;
+    }
+    return cpu->access_delay->tags[line & (ACCESS_DELAY_CACHE_LINES - 1)] ==
+           line;
+}
+
 /* Lines from @haddr's to the end of its page. */
 static unsigned int access_delay_lines_left(struct AccessDelayCPU *s,
                                             const void *haddr)

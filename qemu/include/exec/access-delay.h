@@ -32,4 +32,19 @@ typedef struct AccessDelay {
     Stat64 misses;
 } AccessDelay;
 
+/**
+ * access_delay_line_cached: whether a vCPU's cache model holds a line
+ * @cpu: the vCPU
+ * @ad: the access delay of the RAM the line is in
+ * @haddr: a host address in the line
+ *
+ * Changes nothing; an emulated PMU asks it for the latency of a load
+ * about to be made.
+ *
+ * Returns: true if a load from @haddr made now would hit the model, so
+ * that it would not be delayed.
+ */
+bool access_delay_line_cached(CPUState *cpu, const AccessDelay *ad,
+                              const void *haddr);
+
 #endif /* EXEC_ACCESS_DELAY_H */

@@ -3,34 +3,49 @@
  *
  * An architectural version 5 PMU as an Ice Lake server has it: four
  * general-purpose and three fixed counters, 48 bits wide, with
- * full-width writes.  Linux's perf driver runs on it unmodified.  PEBS
- * is not modelled yet: the CPU advertises neither a DS area nor PEBS,
- * and until it does the PEBS MSRs are not PMU MSRs here.
+ * full-width writes and adaptive PEBS (pebs.c).  Linux's perf driver
+ * runs on it unmodified.
  *
- * What counts: retired instructions, and core and reference cycles taken
- * as one per instruction (TCG has no notion of a cycle).  Other events
- * can be programmed and read back but do not count.  Generated code
- * counts instructions a translation block at a time, at its start
- * (translate.c), into one countdown per CPL class: 0 for CPL 0 and 1
- * for CPL 1-3, as a counter's OS and USR bits select.  A countdown is
- * armed with the distance to the nearest overflow of a counter counting
- * in its class, half of it for a counter counting in both, so that no
- * overflow can pass unseen; when it runs out,
- * helper_pmu_insns_expired() folds it into the counters, and an
- * overflow sets its GLOBAL_STATUS bit and, if the counter asks for it,
- * raises a PMI through the local APIC's LVTPC entry, which is then
- * masked as on hardware.
+ * What counts: retired instructions; core and reference cycles, taken as
+ * one per instruction (TCG has no notion of a cycle); instructions that
+ * load (MEM_INST_RETIRED.ALL_LOADS, and MEM_TRANS_RETIRED.LOAD_LATENCY)
+ * and instructions that store (MEM_INST_RETIRED.ALL_STORES).  Other
+ * events can be programmed and read back but do not count.
  *
- * Translation blocks count only while a counter counts in their class:
- * the countdown's TB flag (HF_PMU_INSN_MASK) comes from
- * env->tcg_pmu_tb_flags[] at lookup, not from env->hflags, so arming
- * needs no tb_flush.  Counting at the start of a block means an
- * overflow is seen, and its PMI taken, at most a block early or late,
- * and a block left part-way (a fault, an exception, an I/O recompile)
- * counts whole, including the instruction that faulted.  RDMSR ends
- * the block while it counts, so that a counter read by RDMSR or RDPMC
- * counts nothing after the read.
+ * Generated code counts into one countdown per kind of event and CPL
+ * class: 0 for CPL 0, 1 for CPL 1-3, as a counter's OS and USR bits
+ * select.  Instructions are counted a translation block at a time, at
+ * its start (translate.c); loads and stores before each access, once
+ * per instruction, through TCG's guest access hook.  A countdown is
+ * armed with the distance to the nearest overflow of a counter of its
+ * kind counting in its class, half of it for a counter counting in both,
+ * so that no overflow can pass unseen.  When one runs out, a helper
+ * folds it into the counters.  An overflow sets the counter's
+ * GLOBAL_STATUS bit and, if the counter asks for it, raises a PMI
+ * through the local APIC's LVTPC entry, which is then masked as on
+ * hardware.  A counter enabled for PEBS instead writes a record (with
+ * the access's address, for loads and stores), reloads from the DS
+ * area's reset value, and raises the PMI when the buffer reaches its
+ * threshold.
  *
+ * Translation blocks count only what some counter counts in their
+ * class: the TB flags (HF_PMU_*) come from env->tcg_pmu_tb_flags[] at
+ * lookup, not from env->hflags, so arming needs no tb_flush.  Counting
+ * instructions at the start of a block means such an overflow is seen,
+ * and its PMI taken, at most a block early or late, and a block left
+ * part-way (a fault, an exception, an I/O recompile) counts whole,
+ * including the instruction that faulted.  RDMSR ends the block while
+ * it counts, so that a counter read by RDMSR or RDPMC counts nothing
+ * after the read.  A load or store is counted before it is made, so one
+ * that faults counts, and may have written a record, before the
+ * instruction is retried.
+ *
+ * Load latency: MEM_TRANS_RETIRED.LOAD_LATENCY counts every load; at
+ * its overflow, a load no slower than the LD_LAT threshold is passed
+ * over (the counter stays one short of overflow) until one is slower,
+ * which gets the record.  So the count includes faster loads, but the
+ * records are only of slower ones, as on hardware.
+
  * Copyright (c) 2026 HyperPlace developers
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -40,8 +55,15 @@
 #include "qemu/bitops.h"
 #include "qemu/main-loop.h"
 #include "cpu.h"
+#include "exec/cpu-common.h"
+#include "accel/tcg/getpc.h"
+#include "exec/exec-all.h"
 #include "exec/helper-proto.h"
+#include "exec/memopidx.h"
+#include "exec/translation-block.h"
+#include "tcg/insn-start-words.h"
 #include "hw/i386/apic.h"
+#include "pebs.h"
 #include "pmu.h"
 
 #define PMU_CTR_MASK        MAKE_64BIT_MASK(0, X86_TCG_PMU_WIDTH)
@@ -98,25 +120,42 @@ static unsigned int pmu_fixed_field(CPUX86State *env, int c)
     return (env->msr_fixed_ctr_ctrl >> (4 * (c - X86_TCG_PMU_NUM_GP))) & 0xf;
 }
 
-/* Event and unit mask of the events modelled as retired instructions. */
-static bool pmu_event_counts_insns(uint64_t evtsel)
+/* The kind of event (X86TCGPMUKind) an event select counts, or -1. */
+static int pmu_event_kind(uint64_t evtsel)
 {
     switch (evtsel & 0xffff) {
     case 0x00c0:            /* INST_RETIRED.ANY_P */
     case 0x01c0:            /* INST_RETIRED.PREC_DIST */
     case 0x003c:            /* CPU_CLK_UNHALTED.THREAD_P, one per insn */
     case 0x013c:            /* CPU_CLK_UNHALTED.REF_XCLK, one per insn */
-        return true;
+        return X86_TCG_PMU_INSNS;
+    case 0x81d0:            /* MEM_INST_RETIRED.ALL_LOADS */
+    case 0x01cd:            /* MEM_TRANS_RETIRED.LOAD_LATENCY */
+        return X86_TCG_PMU_LOADS;
+    case 0x82d0:            /* MEM_INST_RETIRED.ALL_STORES */
+        return X86_TCG_PMU_STORES;
     default:
-        return false;
+        return -1;
     }
 }
 
+/* Fixed counters count instructions, or cycles taken as instructions. */
+static int pmu_counter_kind(CPUX86State *env, int c)
+{
+    return pmu_is_fixed(c) ? X86_TCG_PMU_INSNS :
+           pmu_event_kind(env->msr_gp_evtsel[c]);
+}
+
+static bool pmu_is_load_latency(CPUX86State *env, int c)
+{
+    return !pmu_is_fixed(c) && (env->msr_gp_evtsel[c] & 0xffff) == 0x01cd;
+}
+
 /*
- * The CPL classes in which counter @c counts retired instructions now:
- * bit 0 for CPL 0, bit 1 for CPL 1-3.
+ * The CPL classes in which counter @c counts now: bit 0 for CPL 0, bit 1
+ * for CPL 1-3.
  */
-static unsigned int pmu_insn_classes(CPUX86State *env, int c)
+static unsigned int pmu_classes(CPUX86State *env, int c)
 {
     uint64_t sel;
 
@@ -127,10 +166,10 @@ static unsigned int pmu_insn_classes(CPUX86State *env, int c)
         return pmu_fixed_field(env, c) & (FIXED_CTRL_OS | FIXED_CTRL_USR);
     }
     sel = env->msr_gp_evtsel[c];
-    /* A threshold, inverted or edge-counted instruction count: none. */
+    /* A threshold, inverted or edge-counted event: none modelled. */
     if (!(sel & EVTSEL_EN) ||
         (sel & (EVTSEL_EDGE | EVTSEL_INV | EVTSEL_CMASK)) ||
-        !pmu_event_counts_insns(sel)) {
+        pmu_event_kind(sel) < 0) {
         return 0;
     }
     return (sel & EVTSEL_OS ? 1 : 0) | (sel & EVTSEL_USR ? 2 : 0);
@@ -155,70 +194,207 @@ static void pmu_raise_pmi(CPUX86State *env)
     }
 }
 
-void x86_tcg_pmu_sync(CPUX86State *env)
+/* The event that ran a countdown out: what a PEBS record would hold. */
+typedef struct PMUTrigger {
+    X86TCGPMUKind kind;
+    vaddr ip;                   /* linear address of the instruction */
+    vaddr addr;                 /* its data access, for loads and stores */
+    int mmu_idx;                /* the access's MMU index */
+    int cc_op;                  /* the instruction's CC_OP */
+} PMUTrigger;
+
+/* The linear address of the instruction env->eip was last synced to. */
+static vaddr pmu_linear_ip(CPUX86State *env)
 {
-    uint64_t ran[2];
+    return env->eip + env->segs[R_CS].base;
+}
+
+static bool pmu_is_adaptive(CPUX86State *env, int c)
+{
+    if (pmu_is_fixed(c)) {
+        return env->msr_fixed_ctr_ctrl &
+               BIT_ULL(32 + 4 * (c - X86_TCG_PMU_NUM_GP));
+    }
+    return env->msr_gp_evtsel[c] & EVTSEL_ADAPTIVE;
+}
+
+/*
+ * The PEBS counters in @counters overflowed on @t: write their records
+ * and reload them.  Returns true if a PMI is due: the buffer reached its
+ * interrupt threshold.
+ */
+static bool pmu_pebs(CPUX86State *env, uint64_t counters, const PMUTrigger *t)
+{
+    X86CPU *cpu = env_archcpu(env);
     bool pmi = false;
-    int cls, c;
+    int c;
+
+    for (c = 0; c < PMU_NR_COUNTERS; c++) {
+        X86PEBSEvent ev = {
+            .counters = pmu_bit(c), .ip = t->ip, .cc_op = t->cc_op,
+        };
+        int kind = pmu_counter_kind(env, c);
+        bool threshold;
+        int slot;
+
+        if (!(counters & BIT(c))) {
+            continue;
+        }
+        if (kind == t->kind && kind != X86_TCG_PMU_INSNS) {
+            ev.addr = t->addr;
+        }
+        if (pmu_is_load_latency(env, c)) {
+            if (t->kind == X86_TCG_PMU_LOADS) {
+                x86_tcg_pebs_load_source(env, t->addr, t->mmu_idx, &ev);
+            }
+            if (ev.latency <= env->msr_pebs_ld_lat) {
+                /* Not slower than the threshold: the next load may be. */
+                *pmu_counter(env, c) = PMU_CTR_MASK;
+                continue;
+            }
+        }
+        if (x86_tcg_pebs_write(env, &ev, pmu_is_adaptive(env, c),
+                               &threshold)) {
+            cpu->tcg_pmu_pebs_records++;
+        } else {
+            cpu->tcg_pmu_pebs_dropped++;
+        }
+        slot = pmu_is_fixed(c) ?
+               X86_PEBS_RESET_FIXED_SLOT + c - X86_TCG_PMU_NUM_GP : c;
+        *pmu_counter(env, c) = x86_tcg_pebs_reset(env, slot) & PMU_CTR_MASK;
+        if (threshold) {
+            env->msr_global_status |= PMU_STATUS_BUFFER_OVF;
+            pmi = true;
+        }
+    }
+    return pmi;
+}
+
+/*
+ * Fold what generated code counted into the counters; @t is the event
+ * that ran a countdown out, if one did.
+ */
+static void pmu_sync(CPUX86State *env, const PMUTrigger *t)
+{
+    int64_t ran[2][X86_TCG_PMU_KINDS];
+    uint64_t pebs = 0;
+    bool pmi = false;
+    int cls, kind, c;
 
     for (cls = 0; cls < 2; cls++) {
-        ran[cls] = (int64_t)env->tcg_pmu_insn_armed[cls] -
-                   env->tcg_pmu_insn_left[cls];
-        env->tcg_pmu_insn_armed[cls] = env->tcg_pmu_insn_left[cls];
+        for (kind = 0; kind < X86_TCG_PMU_KINDS; kind++) {
+            ran[cls][kind] = (int64_t)env->tcg_pmu_armed[cls][kind] -
+                             env->tcg_pmu_left[cls][kind];
+            env->tcg_pmu_armed[cls][kind] = env->tcg_pmu_left[cls][kind];
+        }
     }
     for (c = 0; c < PMU_NR_COUNTERS; c++) {
-        unsigned int classes = pmu_insn_classes(env, c);
+        unsigned int classes = pmu_classes(env, c);
         uint64_t *ctr = pmu_counter(env, c);
-        uint64_t n = (classes & 1 ? ran[0] : 0) + (classes & 2 ? ran[1] : 0);
+        uint64_t n;
 
+        if (!classes) {
+            continue;
+        }
+        kind = pmu_counter_kind(env, c);
+        n = (classes & 1 ? ran[0][kind] : 0) + (classes & 2 ? ran[1][kind] : 0);
         if (!n) {
             continue;
         }
         *ctr += n;
         if (*ctr > PMU_CTR_MASK) {
             *ctr &= PMU_CTR_MASK;
-            /* PEBS counters write records instead: not modelled yet. */
-            if (!(env->msr_pebs_enable & pmu_bit(c))) {
-                env->msr_global_status |= pmu_bit(c);
-                pmi |= pmu_interrupts(env, c);
+            if (env->msr_pebs_enable & pmu_bit(c)) {
+                pebs |= BIT(c);
+                continue;
             }
+            env->msr_global_status |= pmu_bit(c);
+            pmi |= pmu_interrupts(env, c);
         }
+    }
+    if (pebs) {
+        pmi |= pmu_pebs(env, pebs, t);
     }
     if (pmi) {
         pmu_raise_pmi(env);
     }
 }
 
+void x86_tcg_pmu_sync(CPUX86State *env)
+{
+    PMUTrigger t = {
+        .kind = X86_TCG_PMU_INSNS, .ip = pmu_linear_ip(env),
+        .cc_op = CC_OP_DYNAMIC,
+    };
+
+    pmu_sync(env, &t);
+}
+
 void x86_tcg_pmu_rearm(CPUX86State *env)
 {
-    int cls, c;
+    static const uint32_t tb_flag[X86_TCG_PMU_KINDS] = {
+        [X86_TCG_PMU_INSNS] = HF_PMU_INSN_MASK,
+        [X86_TCG_PMU_LOADS] = HF_PMU_LOAD_MASK,
+        [X86_TCG_PMU_STORES] = HF_PMU_STORE_MASK,
+    };
+    int cls, kind, c;
 
     for (cls = 0; cls < 2; cls++) {
-        /* Instructions until the first counter of the class wraps. */
-        uint64_t left = INT32_MAX;
-        bool counting = false;
+        env->tcg_pmu_tb_flags[cls] = 0;
+        for (kind = 0; kind < X86_TCG_PMU_KINDS; kind++) {
+            /* Events until the first counter of the kind and class wraps. */
+            uint64_t left = INT32_MAX;
+            bool counting = false;
 
-        for (c = 0; c < PMU_NR_COUNTERS; c++) {
-            unsigned int classes = pmu_insn_classes(env, c);
-            uint64_t distance = PMU_CTR_MASK - *pmu_counter(env, c);
+            for (c = 0; c < PMU_NR_COUNTERS; c++) {
+                unsigned int classes = pmu_classes(env, c);
+                uint64_t distance = PMU_CTR_MASK - *pmu_counter(env, c);
 
-            if (!(classes & (1 << cls))) {
-                continue;
+                if (!(classes & (1 << cls)) ||
+                    pmu_counter_kind(env, c) != kind) {
+                    continue;
+                }
+                counting = true;
+                /* Counting in both classes: either may run out first. */
+                left = MIN(left, classes == 3 ? distance / 2 : distance);
             }
-            counting = true;
-            /* Counting in both classes: either may run out first. */
-            left = MIN(left, classes == 3 ? distance / 2 : distance);
+            env->tcg_pmu_left[cls][kind] = counting ? left : 0;
+            env->tcg_pmu_armed[cls][kind] = env->tcg_pmu_left[cls][kind];
+            if (counting) {
+                env->tcg_pmu_tb_flags[cls] |= tb_flag[kind];
+            }
         }
-        env->tcg_pmu_insn_left[cls] = counting ? left : 0;
-        env->tcg_pmu_insn_armed[cls] = env->tcg_pmu_insn_left[cls];
-        env->tcg_pmu_tb_flags[cls] = counting ? HF_PMU_INSN_MASK : 0;
     }
 }
 
-/* Generated code's countdown ran out: some counter may overflow. */
+/* Generated code's instruction countdown ran out: some counter may wrap. */
 void helper_pmu_insns_expired(CPUX86State *env)
 {
     x86_tcg_pmu_sync(env);
+    x86_tcg_pmu_rearm(env);
+}
+
+/*
+ * Generated code's load or store countdown ran out, on an access to
+ * @addr about to be made by the instruction that called us.
+ */
+void helper_pmu_access_expired(CPUX86State *env, uint64_t addr, uint32_t oi,
+                               uint32_t kind)
+{
+    CPUState *cs = env_cpu(env);
+    uint64_t data[TARGET_INSN_START_WORDS];
+    PMUTrigger t = {
+        .kind = kind, .ip = pmu_linear_ip(env), .addr = addr,
+        .mmu_idx = get_mmuidx(oi), .cc_op = CC_OP_DYNAMIC,
+    };
+
+    /* As x86_restore_state_to_opc() finds the instruction's address. */
+    if (cpu_unwind_state_data(cs, GETPC(), data)) {
+        t.ip = cs->tcg_cflags & CF_PCREL ?
+               (t.ip & TARGET_PAGE_MASK) | data[0] : data[0];
+        t.cc_op = data[1];
+    }
+    pmu_sync(env, &t);
     x86_tcg_pmu_rearm(env);
 }
 

@@ -14,6 +14,7 @@
 #include <linux/prctl.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 
@@ -301,19 +302,32 @@ struct hp_mm *hp_mm_attach(struct mm_struct *mm, pid_t pid)
 	return hpm;
 }
 
-/* A process of @mm, for reports. */
+/*
+ * A process of @mm, for reports: its memcg owner, or else the first
+ * process found using it (a walk of every process, done once per mm, as
+ * samples of a new mm come from where no task is known: a PEBS drain is
+ * filed by khyperplaced).  0 if none is found.
+ */
 static pid_t hp_mm_pid(struct mm_struct *mm)
 {
+	struct task_struct *p;
 	pid_t pid = 0;
-#ifdef CONFIG_MEMCG
-	struct task_struct *owner;
 
 	rcu_read_lock();
-	owner = rcu_dereference(mm->owner);
-	if (owner)
-		pid = owner->tgid;
-	rcu_read_unlock();
+#ifdef CONFIG_MEMCG
+	p = rcu_dereference(mm->owner);
+	if (p)
+		pid = p->tgid;
 #endif
+	if (!pid) {
+		for_each_process(p) {
+			if (READ_ONCE(p->mm) == mm) {
+				pid = p->tgid;
+				break;
+			}
+		}
+	}
+	rcu_read_unlock();
 	return pid;
 }
 

@@ -156,11 +156,12 @@ if [ "$variant" = debug ]; then
 	done
 fi
 
-hp_log "pmu: QEMU's emulated PMU (x-tcg-pmu) counts and interrupts in the guest"
-pmu=$out/pmu
-"$HP_ROOT/scripts/vm.py" --variant "$variant" --tcg-pmu --mode cmd --timeout 600 \
-	--logdir "$pmu" --cmd /hp/bin/pmu-test > "$pmu.tap" 2> "$pmu.log"
-judge pmu $? --no-skip --tap "pmu=$pmu.tap" --splats "$pmu/console.log"
+hp_log "pmu, pebs: QEMU's emulated PMU (x-tcg-pmu) counts, interrupts and writes PEBS records"
+for t in pmu pebs; do
+	"$HP_ROOT/scripts/vm.py" --variant "$variant" --tcg-pmu --mode cmd --timeout 600 \
+		--logdir "$out/$t" --cmd "/hp/bin/$t-test" > "$out/$t.tap" 2> "$out/$t.log"
+	judge $t $? --no-skip --tap "$t=$out/$t.tap" --splats "$out/$t/console.log"
+done
 
 hp_log "runner self-tests: a failing test, a kernel warning and a hung guest must fail a run"
 "$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 300 --logdir "$out/vm-fail" \

@@ -35,15 +35,17 @@ echo "== HyperPlace"
 dmesg | grep -E "# hyperplace_[a-z_]*: pass:" | sed "s/^\[[^]]*\] *# /  KUnit at boot: /"
 dmesg | grep -E "hyperplace: (sampling|PEBS source)" | sed "s/^\[[^]]*\] /  /"
 hp=/sys/kernel/mm/hyperplace
-echo "  source: $(cat $hp/source) active: $(cat $hp/active_source)"
-echo "== samples flowing: memtouch holds 256 MiB and rewrites its first 32 MiB"
+src=$(cat $hp/active_source)
+echo "  source: $(cat $hp/source) active: $src"
+echo "== samples flowing ($src): memtouch holds 256 MiB and rewrites its first 32 MiB"
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 tr=/sys/kernel/tracing
 echo 1 > $tr/events/hyperplace/hyperplace_batch/enable
 echo 1 > $tr/events/hyperplace/hyperplace_abit_scan/enable
+echo 1 > $tr/events/hyperplace/hyperplace_pebs_drain/enable
 /hp/bin/memtouch 256 32 8 > /tmp/memtouch.out & mt=$!
 sleep 7
-grep -m3 "hyperplace_abit_scan" $tr/trace | sed "s/^ */  trace: /"
+grep -E -m3 "hyperplace_(abit_scan|pebs_drain)" $tr/trace | sed "s/^ */  trace: /"
 grep "hyperplace_batch" $tr/trace | grep -m3 "pid=$mt" | sed "s/^ */  trace: /"
 echo 0 > $tr/events/hyperplace/enable
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
@@ -53,7 +55,7 @@ awk -v p="pid $mt " "index(\$0, p) == 1 {on = 1; print \"    \" \$0; next}
 	/sys/kernel/debug/hyperplace/ranges | awk "\$4 > 0 || NR == 1" | head -12
 wait $mt
 for c in received attributed outside exited dropped; do
-	printf "  abit_%s: %s\n" $c $(cat $hp/stats/abit_$c)
+	printf "  ${src}_%s: %s\n" $c $(cat $hp/stats/${src}_$c)
 done
 echo "== placement: a GUPS hot set moves from the slow node to the fast node"
 /hp/placement-demo.sh 120

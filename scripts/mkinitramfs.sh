@@ -85,7 +85,7 @@ fi
 ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
 	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"
 for tool in nodeof/nodeof inject/hp-inject nodefill/nodefill membind/membind \
-	    pmutest/pmu-test; do
+	    pmutest/pmu-test pmutest/pebs-test; do
 	ccache gcc -static -O2 -Wall -Wextra -Werror \
 		-o "$stage/hp/bin/${tool#*/}" "$HP_ROOT/tools/hyperplace/$tool.c"
 done

@@ -57,8 +57,9 @@ PEBS_CPU = "host,migratable=off,pmu=on"
 # Extra latency of a vCPU access to node 1 under TCG, in ns (make calibrate).
 SLOW_DELAY_NS = 800
 
-# Under TCG, --tcg-pmu: an Ice Lake server (model 106) with the PMU our
-# QEMU patch emulates (qemu/patches/0008, x-tcg-pmu).
+# Under TCG, by default: an Ice Lake server (model 106) with the PMU and
+# PEBS our QEMU patches emulate (qemu/patches/0008-0010, x-tcg-pmu), so the
+# guest's HyperPlace samples with PEBS.  --no-tcg-pmu gives -cpu max.
 TCG_PMU_CPU = "Icelake-Server-v4,pmu=on,x-tcg-pmu=on"
 
 
@@ -66,8 +67,8 @@ def pebs_problems(accel, why):
     """Why this host cannot give the guest adaptive PEBS: an error (no KVM,
     no PEBS) or a warning (the host kernel does not offer it to guests)."""
     if accel != "kvm":
-        return ("--pebs needs KVM on an Intel host with PEBS; the accelerator "
-                "here is %s (%s)" % (accel.upper(), why)), None
+        return ("--pebs under %s (%s) is QEMU's emulated PEBS, which "
+                "--no-tcg-pmu turns off" % (accel.upper(), why)), None
     root = os.environ.get("HP_SYSROOT", "")     # tests use a fake root
     with open(root + "/proc/cpuinfo") as f:
         flags = set(f.read().split())
@@ -291,10 +292,10 @@ def main():
                    default=os.environ.get("HP_PEBS", "0") == "1",
                    help="give the guest the host's PEBS (KVM, -cpu %s); "
                    "default from HP_PEBS=1 (make ... PEBS=1)" % PEBS_CPU)
-    p.add_argument("--tcg-pmu", action="store_true",
-                   default=os.environ.get("HP_TCG_PMU", "0") == "1",
-                   help="under TCG, a CPU with QEMU's emulated Intel PMU "
-                   "(-cpu %s); default from HP_TCG_PMU=1" % TCG_PMU_CPU)
+    p.add_argument("--tcg-pmu", action=argparse.BooleanOptionalAction,
+                   help="under TCG, a CPU with QEMU's emulated Intel PMU and "
+                   "PEBS (-cpu %s), the default; --no-tcg-pmu (or "
+                   "HP_TCG_PMU=0) gives -cpu max" % TCG_PMU_CPU)
     p.add_argument("--print-cmd", action="store_true")
     a = p.parse_args()
     if a.mode == "cmd" and a.cmd is None:
@@ -307,10 +308,15 @@ def main():
         except FileNotFoundError:
             pass
     accel, why = pick_accel()
+    env_pmu = os.environ.get("HP_TCG_PMU")
+    if a.tcg_pmu is None:
+        a.tcg_pmu = env_pmu != "0" if accel == "tcg" else env_pmu == "1"
     if a.tcg_pmu and accel != "tcg":
         sys.exit("vm: --tcg-pmu is QEMU's emulated PMU, which needs TCG "
                  "(accelerator here: %s); under KVM use --pebs" % accel)
-    if a.pebs:
+    if a.pebs and accel == "tcg" and not a.tcg_pmu:
+        sys.exit("vm: " + pebs_problems(accel, why)[0])
+    if a.pebs and accel == "kvm":
         err, warn = pebs_problems(accel, why)
         if err:
             sys.exit("vm: " + err)

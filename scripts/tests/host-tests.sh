@@ -183,8 +183,10 @@ HP_ACCEL=kvm HP_PEBS=1 HP_SYSROOT=$tmp/icx check "vm: HP_PEBS=1 (make PEBS=1) me
 check "vm: ... and gives the PEBS CPU" grep -q -- 'migratable=off,pmu=on' "$tmp/out"
 HP_ACCEL=kvm HP_PEBS=0 check "vm: without --pebs, KVM gets plain -cpu host" vmcmd
 check "vm: ... -cpu host" grep -q -- '-cpu host -' "$tmp/out"
-HP_ACCEL=tcg check_fails "vm: --pebs under TCG is refused" vmcmd --pebs
-check "vm: ... with a message naming KVM" grep -q 'needs KVM on an Intel host with PEBS' "$tmp/out"
+HP_ACCEL=tcg check "vm: --pebs under TCG is QEMU's emulated PEBS" vmcmd --pebs
+check "vm: ... on the CPU with the emulated PMU" grep -q -- '-cpu Icelake-Server-v4,pmu=on,x-tcg-pmu=on ' "$tmp/out"
+HP_ACCEL=tcg check_fails "vm: --pebs --no-tcg-pmu under TCG is refused" vmcmd --pebs --no-tcg-pmu
+check "vm: ... with a message naming --no-tcg-pmu" grep -q 'emulated PEBS, which --no-tcg-pmu turns off' "$tmp/out"
 HP_ACCEL=kvm HP_SYSROOT=$tmp/nopebs check_fails "vm: --pebs on a CPU without PEBS is refused" vmcmd --pebs
 check "vm: ... naming the missing flag" grep -q "no PEBS ('pebs' missing" "$tmp/out"
 HP_ACCEL=kvm HP_SYSROOT=$tmp/stock check "vm: --pebs on a stock host kernel warns and goes on" vmcmd --pebs
@@ -200,6 +202,12 @@ HP_ACCEL=kvm check "vm: under KVM the host's memory decides" vmcmd
 check_fails "vm: ... no delay is set" grep -q -- 'x-access-delay' "$tmp/out"
 HP_ACCEL=tcg HP_SLOW_DELAY=fast check_fails "vm: a bad HP_SLOW_DELAY is refused" vmcmd
 check "vm: ... with a message" grep -q 'not a number of ns' "$tmp/out"
+HP_ACCEL=tcg check "vm: under TCG the emulated PMU is the default" vmcmd
+check "vm: ... -cpu Icelake-Server-v4 with x-tcg-pmu" grep -q -- '-cpu Icelake-Server-v4,pmu=on,x-tcg-pmu=on ' "$tmp/out"
+HP_ACCEL=tcg check "vm: --no-tcg-pmu under TCG" vmcmd --no-tcg-pmu
+check "vm: ... gives -cpu max" grep -q -- '-cpu max ' "$tmp/out"
+HP_ACCEL=tcg HP_TCG_PMU=0 check "vm: HP_TCG_PMU=0 means --no-tcg-pmu" vmcmd
+check "vm: ... -cpu max too" grep -q -- '-cpu max ' "$tmp/out"
 HP_ACCEL=tcg check "vm: --tcg-pmu under TCG" vmcmd --tcg-pmu
 check "vm: ... gives the CPU with QEMU's emulated PMU" grep -q -- '-cpu Icelake-Server-v4,pmu=on,x-tcg-pmu=on ' "$tmp/out"
 HP_ACCEL=kvm check_fails "vm: --tcg-pmu under KVM is refused" vmcmd --tcg-pmu

@@ -12,7 +12,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <linux/perf_event.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,27 +22,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tap.h"
+
 /* The loop retires this many instructions an iteration: dec, jnz. */
 #define LOOP_INSNS	2
 /* User instructions around the loop between enabling and disabling. */
 #define SLACK		10000
-
-static int failed, tests;
-
-static void result(bool ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void result(bool ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d %s\n# ", ok ? "" : "not ", ++tests, name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failed += !ok;
-}
 
 static void spin(unsigned long n)
 {
@@ -100,25 +84,6 @@ static void check_exact(const char *name, uint64_t config)
 	       got < 0 ? ": " : "", got < 0 ? strerror(errno) : "");
 }
 
-/* Samples in the perf ring buffer whose header page is @meta. */
-static long count_samples(struct perf_event_mmap_page *meta)
-{
-	char *data = (char *)meta + getpagesize();
-	uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
-	uint64_t size = meta->data_size, at;
-	long samples = 0;
-
-	for (at = meta->data_tail; at < head;) {
-		struct perf_event_header *h = (void *)(data + at % size);
-
-		if (!h->size)
-			break;
-		samples += h->type == PERF_RECORD_SAMPLE;
-		at += h->size;
-	}
-	return samples;
-}
-
 static void check_sampling(void)
 {
 	unsigned long n = 2 * 1000 * 1000, period = 100 * 1000;
@@ -133,7 +98,7 @@ static void check_sampling(void)
 		ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
 		spin(n);
 		ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
-		got = count_samples(ring);
+		got = for_each_sample(ring, NULL, NULL);
 		munmap(ring, len);
 	}
 	if (fd >= 0)

@@ -50,6 +50,7 @@
 #define NO_VMA_ADDR	0x1000UL
 
 /* enum hp_source in include/linux/hyperplace.h */
+#define HP_SRC_PEBS	0
 #define HP_SRC_ABIT	1
 
 /* The numeric knobs and their documented ranges. */
@@ -408,8 +409,8 @@ static bool vmas_hold(const struct vmas *v, unsigned long long addr)
 	return false;
 }
 
-/* hyperplace_sample lines of the Accessed-bit test, by where they fell. */
-struct abit_tally {
+/* hyperplace_sample lines of one source's test, by where they fell. */
+struct sample_tally {
 	unsigned int n;		/* all hyperplace_sample lines */
 	unsigned int hot;	/* in the re-touched head of the mapping */
 	unsigned int cold;	/* in the rest of the mapping */
@@ -424,12 +425,13 @@ struct abit_tally {
  * Sort the hyperplace_sample lines of the trace by where they fell: in
  * the hot head [@map, +@hot_len), in the rest of [@map, +@len), in
  * another VMA of @vmas, or nowhere (all "elsewhere" if @vmas is NULL).
+ * Lines of another source than @source, or another pid, are foreign.
  * The trace is read into @buf, which must not be freed meanwhile: a
  * transient buffer would be a VMA that the samples outlive.
  */
-static int tally_abit(struct abit_tally *t, pid_t pid, char *buf,
-		      size_t size, const char *map, size_t len,
-		      size_t hot_len, const struct vmas *vmas)
+static int tally_samples(struct sample_tally *t, const char *source,
+			 pid_t pid, char *buf, size_t size, const char *map,
+			 size_t len, size_t hot_len, const struct vmas *vmas)
 {
 	unsigned long base = (unsigned long)map;
 	ssize_t n = read_into(TRACEFS "/trace", buf, size);
@@ -452,7 +454,7 @@ static int tally_abit(struct abit_tally *t, pid_t pid, char *buf,
 		if (sscanf(p,
 			   "source=%15s pid=%d addr=%llx access=%15s weight=%u attributed=%d",
 			   src, &spid, &addr, acc, &weight, &attr) != 6 ||
-		    strcmp(src, "abit") || spid != pid) {
+		    strcmp(src, source) || spid != pid) {
 			t->foreign++;
 			continue;
 		}
@@ -899,7 +901,7 @@ TEST_F_TIMEOUT(hp, inject_rejects_bad_input, WAIT_TEST_TIMEOUT)
 TEST_F_TIMEOUT(hp, abit_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
 {
 	unsigned long long scans0, scans = 0;
-	struct abit_tally t = { 0 };
+	struct sample_tally t = { 0 };
 	static struct vmas vmas;
 	double end = deadline();
 	pid_t pid = getpid();
@@ -954,14 +956,15 @@ TEST_F_TIMEOUT(hp, abit_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
 		if (stat_read("abit_scans", &scans) ||
 		    scans - scans0 < ABIT_MIN_SCANS)
 			continue;
-		ASSERT_EQ(0, tally_abit(&t, pid, buf, ABIT_BUF_LEN, map,
-					ABIT_MAP_LEN, ABIT_HOT_LEN, NULL));
+		ASSERT_EQ(0, tally_samples(&t, "abit", pid, buf, ABIT_BUF_LEN,
+					   map, ABIT_MAP_LEN, ABIT_HOT_LEN,
+					   NULL));
 	} while (t.hot + t.cold < ABIT_MIN_SAMPLES && !expired(end));
 
 	ASSERT_EQ(0, event_enable("hyperplace_sample", false));
 	ASSERT_EQ(0, vmas_read(&vmas, buf, ABIT_BUF_LEN));
-	ASSERT_EQ(0, tally_abit(&t, pid, buf, ABIT_BUF_LEN, map, ABIT_MAP_LEN,
-				ABIT_HOT_LEN, &vmas));
+	ASSERT_EQ(0, tally_samples(&t, "abit", pid, buf, ABIT_BUF_LEN, map,
+				   ABIT_MAP_LEN, ABIT_HOT_LEN, &vmas));
 	TH_LOG("%llu scans: %u samples: %u hot, %u cold, %u elsewhere",
 	       scans - scans0, t.n, t.hot, t.cold, t.elsewhere);
 	TH_LOG("%u outside, %u foreign; %u attributed",
@@ -976,6 +979,113 @@ TEST_F_TIMEOUT(hp, abit_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
 	/* hot per MiB at least 4x cold per MiB */
 	EXPECT_GE((unsigned long long)t.hot * (ABIT_MAP_LEN - ABIT_HOT_LEN),
 		  4ULL * t.cold * ABIT_HOT_LEN);
+
+	munmap(map, ABIT_MAP_LEN);
+	munmap(buf, ABIT_BUF_LEN);
+}
+
+#define PEBS_MIN_SAMPLES 200U
+#define LINE		64UL
+
+/* Read one byte of each cache line: loads the compiler must keep. */
+static void read_lines(const char *p, size_t len)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += LINE)
+		(void)__atomic_load_n(&p[off], __ATOMIC_RELAXED);
+}
+
+/* Stack traces in @text that show a PEBS drain at a context switch. */
+static unsigned int count_sched_drains(const char *text)
+{
+	const char *p = text;
+	unsigned int n = 0;
+
+	while ((p = strstr(p, "=> __perf_event_task_sched_out"))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/*
+ * PEBS records find the part of a mapping that is in use, and reach
+ * HyperPlace when the buffer is drained at a context switch, not only
+ * from the PMI the buffer's threshold raises.
+ *
+ * Touch all 32 MiB once, then keep reading only the first 4 MiB,
+ * sleeping between passes, while tracing our PEBS samples and each
+ * drain with its stack.  The rest is not touched while tracing, so
+ * nearly all the mapping's samples must be in its hot head (records of
+ * the first touch may still be in the buffer when tracing starts), and
+ * the sleeps must show drains at sched-out.  Without PEBS (no Intel PMU
+ * with adaptive PEBS) the test skips.
+ */
+TEST_F_TIMEOUT(hp, pebs_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
+{
+	struct sample_tally t = { 0 };
+	static struct vmas vmas;
+	double end = deadline();
+	pid_t pid = getpid();
+	unsigned int drains;
+	char filter[64];
+	char *map, *buf;
+	ssize_t len;
+	int ret;
+
+	if (!have_event("hyperplace_sample") ||
+	    !have_event("hyperplace_pebs_drain"))
+		SKIP(return, "no hyperplace_sample or hyperplace_pebs_drain");
+	ret = knob_write("source", "pebs");
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "no adaptive PEBS on this CPU");
+	ASSERT_EQ(0, ret);
+	ASSERT_TRUE(wait_active_source("pebs", end));
+
+	buf = map_anon(ABIT_BUF_LEN);
+	ASSERT_NE(NULL, buf);
+	map = map_anon(ABIT_MAP_LEN);
+	ASSERT_NE(NULL, map);
+	touch_pages(map, ABIT_MAP_LEN);
+
+	snprintf(filter, sizeof(filter), "pid == %d && source == %d",
+		 pid, HP_SRC_PEBS);
+	ASSERT_EQ(0, event_write("hyperplace_sample", "filter", filter));
+	ASSERT_EQ(0, event_write("hyperplace_pebs_drain", "trigger",
+				 "stacktrace"));
+	ASSERT_EQ(0, trace_clear());
+	ASSERT_EQ(0, event_enable("hyperplace_sample", true));
+	ASSERT_EQ(0, event_enable("hyperplace_pebs_drain", true));
+	do {
+		read_lines(map, ABIT_HOT_LEN);
+		usleep(POLL_US / 10);
+		ASSERT_EQ(0, tally_samples(&t, "pebs", pid, buf, ABIT_BUF_LEN,
+					   map, ABIT_MAP_LEN, ABIT_HOT_LEN,
+					   NULL));
+	} while (t.hot + t.cold < PEBS_MIN_SAMPLES && !expired(end));
+	ASSERT_EQ(0, event_enable("hyperplace_sample", false));
+	ASSERT_EQ(0, event_enable("hyperplace_pebs_drain", false));
+	EXPECT_EQ(0, event_write("hyperplace_pebs_drain", "trigger",
+				 "!stacktrace"));
+
+	len = read_into(TRACEFS "/trace", buf, ABIT_BUF_LEN);
+	ASSERT_GT(len, 0);
+	drains = count_sched_drains(buf);
+	ASSERT_EQ(0, vmas_read(&vmas, buf, ABIT_BUF_LEN));
+	ASSERT_EQ(0, tally_samples(&t, "pebs", pid, buf, ABIT_BUF_LEN, map,
+				   ABIT_MAP_LEN, ABIT_HOT_LEN, &vmas));
+	TH_LOG("%u samples: %u hot, %u cold, %u elsewhere; %u attributed",
+	       t.n, t.hot, t.cold, t.elsewhere, t.attributed);
+	TH_LOG("%u outside, %u foreign; %u drains at sched-out",
+	       t.outside, t.foreign, drains);
+
+	ASSERT_GE(t.hot + t.cold, PEBS_MIN_SAMPLES);
+	EXPECT_EQ(0U, t.foreign) TH_LOG("filter \"%s\" let others through", filter);
+	EXPECT_EQ(0U, t.outside) TH_LOG("e.g. 0x%llx: in no VMA", t.first_bad);
+	/* 95% of the mapping's samples in its hot eighth */
+	EXPECT_GE(t.hot, 19 * t.cold);
+	EXPECT_GT(drains, 0U);
 
 	munmap(map, ABIT_MAP_LEN);
 	munmap(buf, ABIT_BUF_LEN);

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TAP output and perf ring walking shared by pmu-test and pebs-test.
+ */
+#ifndef PMUTEST_TAP_H
+#define PMUTEST_TAP_H
+
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static int failed, tests;
+
+static void result(bool ok, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void result(bool ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d %s\n# ", ok ? "" : "not ", ++tests, name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failed += !ok;
+}
+
+/*
+ * Call @fn on each sample in the perf ring buffer whose header page is
+ * @meta, with the sample's body; returns the samples seen.
+ */
+static long for_each_sample(struct perf_event_mmap_page *meta,
+			    void (*fn)(const uint64_t *body, void *arg),
+			    void *arg)
+{
+	char *data = (char *)meta + getpagesize();
+	uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+	uint64_t size = meta->data_size, at;
+	long samples = 0;
+
+	for (at = meta->data_tail; at < head;) {
+		struct perf_event_header *h = (void *)(data + at % size);
+
+		if (!h->size)
+			break;
+		if (h->type == PERF_RECORD_SAMPLE) {
+			samples++;
+			if (fn)
+				fn((const uint64_t *)(h + 1), arg);
+		}
+		at += h->size;
+	}
+	return samples;
+}
+
+#endif /* PMUTEST_TAP_H */

@@ -271,20 +271,6 @@ static void check_precise_insns(void)
 	       in_loop);
 }
 
-/* Write @val to the sysfs file @path if it exists; its old value in @old. */
-static void sysfs_swap(const char *path, const char *val, char *old, int len)
-{
-	FILE *f = fopen(path, "r+");
-
-	if (!f)
-		return;
-	if (old && !fgets(old, len, f))
-		old[0] = 0;
-	rewind(f);
-	fputs(val, f);
-	fclose(f);
-}
-
 int main(void)
 {
 	uint64_t *fast = node_buffer(0), *slow = node_buffer(1);
@@ -293,6 +279,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("TAP version 13\n1..5\n");
 	sysfs_swap(HP_ENABLED, "0", hp_enabled, sizeof(hp_enabled));
+	perf_unthrottle();
 	if (!fast || !slow) {
 		printf("Bail out! cannot bind a buffer to node 0 and 1: %s\n",
 		       strerror(errno));

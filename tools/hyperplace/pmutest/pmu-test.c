@@ -132,6 +132,7 @@ static void check_kernel(void)
 
 int main(void)
 {
+	perf_unthrottle();
 	printf("TAP version 13\n1..4\n");
 	check_exact("user instructions counted exactly",
 		    PERF_COUNT_HW_INSTRUCTIONS);

@@ -57,4 +57,31 @@ static long for_each_sample(struct perf_event_mmap_page *meta,
 	return samples;
 }
 
+/* Write @val to the file @path if it exists; its old value in @old. */
+static void sysfs_swap(const char *path, const char *val, char *old, int len)
+{
+	FILE *f = fopen(path, "r+");
+
+	if (!f)
+		return;
+	if (old && !fgets(old, len, f))
+		old[0] = 0;
+	rewind(f);
+	fputs(val, f);
+	fclose(f);
+}
+
+/*
+ * Under TCG a PMI takes milliseconds, so perf lowers its maximum sample
+ * rate after a few, and then throttles the events the checks count
+ * samples of.  The checks are of the PMU, not of that policy: turn it
+ * off and restore the default rate.
+ */
+static void perf_unthrottle(void)
+{
+	sysfs_swap("/proc/sys/kernel/perf_cpu_time_max_percent", "0", NULL, 0);
+	sysfs_swap("/proc/sys/kernel/perf_event_max_sample_rate", "100000",
+		   NULL, 0);
+}
+
 #endif /* PMUTEST_TAP_H */

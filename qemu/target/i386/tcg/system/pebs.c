@@ -88,8 +88,9 @@ static void *pebs_host(CPUX86State *env, vaddr va, int size,
     if ((va & ~TARGET_PAGE_MASK) + size > TARGET_PAGE_SIZE) {
         return NULL;
     }
-    flags = probe_access_full(env, va, size, type, pebs_mmu_idx(env), true,
-                              &host, &full, 0);
+    /* Not probe_access_full(): plugins' memory callbacks make it MMIO. */
+    flags = probe_access_full_mmu(env, va, size, type, pebs_mmu_idx(env),
+                                  &host, &full);
     return flags & ~TLB_WATCHPOINT ? NULL : host;
 }
 
@@ -133,14 +134,15 @@ void x86_tcg_pebs_load_source(CPUX86State *env, vaddr addr, int mmu_idx,
     void *host;
     int flags;
 
-    flags = probe_access_full(env, addr, 1, MMU_DATA_LOAD, mmu_idx, true,
-                              &host, &full, 0);
-    ev->latency = DRAM_NS * CORE_MHZ / 1000;
+    flags = probe_access_full_mmu(env, addr, 1, MMU_DATA_LOAD, mmu_idx,
+                                  &host, &full);
     if (flags & TLB_INVALID_MASK) {
-        /* Not mapped: the load will fault, and be retried. */
+        /* Not mapped: the load will fault, and be retried; no latency. */
         ev->data_src = PEBS_SRC_UNKNOWN;
+        ev->latency = 0;
         return;
     }
+    ev->latency = DRAM_NS * CORE_MHZ / 1000;
     if (flags & TLB_MMIO) {
         ev->data_src = PEBS_SRC_IO;
         return;
@@ -193,14 +195,27 @@ static size_t pebs_put_xmms(CPUX86State *env, uint8_t *p)
     return PEBS_XMMS_SIZE;
 }
 
+/* The size of a record with the groups of @cfg (PEBS_DATA_CFG). */
+static size_t pebs_record_size(uint64_t cfg)
+{
+    return PEBS_BASIC_SIZE +
+           (cfg & PEBS_CFG_MEMINFO ? PEBS_MEMINFO_SIZE : 0) +
+           (cfg & PEBS_CFG_GPRS ? PEBS_GPRS_SIZE : 0) +
+           (cfg & PEBS_CFG_XMMS ? PEBS_XMMS_SIZE : 0) +
+           (cfg & PEBS_CFG_LBRS ?
+            (extract64(cfg, PEBS_CFG_LBR_SHIFT, 8) + 1) * PEBS_LBR_SIZE : 0);
+}
+
 /* Build the record in @p; returns its size. */
 static size_t pebs_build(CPUX86State *env, const X86PEBSEvent *ev,
                          bool adaptive, uint8_t *p)
 {
     uint64_t cfg = adaptive ? env->msr_pebs_data_cfg : 0;
-    size_t size = PEBS_BASIC_SIZE;
+    size_t size = PEBS_BASIC_SIZE, total = pebs_record_size(cfg);
 
-    memset(p, 0, PEBS_MAX_SIZE);
+    /* The groups present, and the size, so that readers can walk on. */
+    memset(p, 0, total);
+    stq_le_p(p, (cfg & MAKE_64BIT_MASK(0, 32)) | (uint64_t)total << 48);
     stq_le_p(p + 8, ev->ip);
     stq_le_p(p + 16, ev->counters);
     stq_le_p(p + 24, cpu_get_tsc(env) + env->tsc_offset);
@@ -214,15 +229,10 @@ static size_t pebs_build(CPUX86State *env, const X86PEBSEvent *ev,
         size += pebs_put_gprs(env, ev, p + size);
     }
     if (cfg & PEBS_CFG_XMMS) {
-        size += pebs_put_xmms(env, p + size);
+        pebs_put_xmms(env, p + size);
     }
-    if (cfg & PEBS_CFG_LBRS) {
-        /* No LBR: the entries asked for, all zero. */
-        size += (extract64(cfg, PEBS_CFG_LBR_SHIFT, 8) + 1) * PEBS_LBR_SIZE;
-    }
-    /* The groups present, and the size, so that readers can walk on. */
-    stq_le_p(p, (cfg & MAKE_64BIT_MASK(0, 32)) | (uint64_t)size << 48);
-    return size;
+    /* No LBR: the entries asked for stay all zero. */
+    return total;
 }
 
 bool x86_tcg_pebs_write(CPUX86State *env, const X86PEBSEvent *ev,

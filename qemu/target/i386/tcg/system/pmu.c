@@ -38,14 +38,17 @@
  * it counts, so that a counter read by RDMSR or RDPMC counts nothing
  * after the read.  A load or store is counted before it is made, so one
  * that faults counts, and may have written a record, before the
- * instruction is retried.
+ * instruction is retried.  Accesses QEMU makes in helpers (XSAVE,
+ * FXSAVE, gathers, interrupt and far-call frames) are not counted.
  *
- * Load latency: MEM_TRANS_RETIRED.LOAD_LATENCY counts every load; at
- * its overflow, a load no slower than the LD_LAT threshold is passed
- * over (the counter stays one short of overflow) until one is slower,
- * which gets the record.  So the count includes faster loads, but the
- * records are only of slower ones, as on hardware.
-
+ * Load latency: unlike hardware's, MEM_TRANS_RETIRED.LOAD_LATENCY here
+ * counts every load.  At its overflow, a load no slower than the LD_LAT
+ * threshold (or one about to fault) is passed over, the counter staying
+ * one short of overflow, until a slower one comes, which gets the
+ * record.  So the count includes faster loads, and a period means
+ * "that many loads, then the next slow one", but every record is of a
+ * load slower than the threshold.
+ *
  * Copyright (c) 2026 HyperPlace developers
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -59,7 +62,6 @@
 #include "accel/tcg/getpc.h"
 #include "exec/exec-all.h"
 #include "exec/helper-proto.h"
-#include "exec/memopidx.h"
 #include "exec/translation-block.h"
 #include "tcg/insn-start-words.h"
 #include "hw/i386/apic.h"
@@ -197,16 +199,31 @@ static void pmu_raise_pmi(CPUX86State *env)
 /* The event that ran a countdown out: what a PEBS record would hold. */
 typedef struct PMUTrigger {
     X86TCGPMUKind kind;
-    vaddr ip;                   /* linear address of the instruction */
+    uintptr_t ra;               /* host address of its access in the TB */
     vaddr addr;                 /* its data access, for loads and stores */
     int mmu_idx;                /* the access's MMU index */
-    int cc_op;                  /* the instruction's CC_OP */
 } PMUTrigger;
 
-/* The linear address of the instruction env->eip was last synced to. */
-static vaddr pmu_linear_ip(CPUX86State *env)
+/*
+ * The instruction of @t: its linear address and CC_OP.  Without an
+ * access, the instruction env->eip was last synced to (a TB's first).
+ */
+static void pmu_trigger_insn(CPUX86State *env, const PMUTrigger *t,
+                             vaddr *ip, int *cc_op)
 {
-    return env->eip + env->segs[R_CS].base;
+    CPUState *cs = env_cpu(env);
+    uint64_t data[TARGET_INSN_START_WORDS];
+
+    /* 64-bit code ignores the CS base, as TBs' cs_base does. */
+    *ip = env->eip +
+          (env->hflags & HF_CS64_MASK ? 0 : env->segs[R_CS].base);
+    *cc_op = CC_OP_DYNAMIC;
+    /* As x86_restore_state_to_opc() finds the instruction's address. */
+    if (t->ra && cpu_unwind_state_data(cs, t->ra, data)) {
+        *ip = cs->tcg_cflags & CF_PCREL ?
+              (*ip & TARGET_PAGE_MASK) | data[0] : data[0];
+        *cc_op = data[1];
+    }
 }
 
 static bool pmu_is_adaptive(CPUX86State *env, int c)
@@ -227,13 +244,16 @@ static bool pmu_pebs(CPUX86State *env, uint64_t counters, const PMUTrigger *t)
 {
     X86CPU *cpu = env_archcpu(env);
     bool pmi = false;
-    int c;
+    int cc_op, c;
+    vaddr ip;
 
+    pmu_trigger_insn(env, t, &ip, &cc_op);
     for (c = 0; c < PMU_NR_COUNTERS; c++) {
         X86PEBSEvent ev = {
-            .counters = pmu_bit(c), .ip = t->ip, .cc_op = t->cc_op,
+            .counters = pmu_bit(c), .ip = ip, .cc_op = cc_op,
         };
         int kind = pmu_counter_kind(env, c);
+        uint64_t *ctr = pmu_counter(env, c);
         bool threshold;
         int slot;
 
@@ -249,19 +269,20 @@ static bool pmu_pebs(CPUX86State *env, uint64_t counters, const PMUTrigger *t)
             }
             if (ev.latency <= env->msr_pebs_ld_lat) {
                 /* Not slower than the threshold: the next load may be. */
-                *pmu_counter(env, c) = PMU_CTR_MASK;
+                *ctr = PMU_CTR_MASK;
                 continue;
             }
         }
         if (x86_tcg_pebs_write(env, &ev, pmu_is_adaptive(env, c),
                                &threshold)) {
-            cpu->tcg_pmu_pebs_records++;
+            stat64_add(&cpu->tcg_pmu_pebs_records, 1);
         } else {
-            cpu->tcg_pmu_pebs_dropped++;
+            stat64_add(&cpu->tcg_pmu_pebs_dropped, 1);
         }
+        /* Reload, keeping what was counted past the overflow. */
         slot = pmu_is_fixed(c) ?
                X86_PEBS_RESET_FIXED_SLOT + c - X86_TCG_PMU_NUM_GP : c;
-        *pmu_counter(env, c) = x86_tcg_pebs_reset(env, slot) & PMU_CTR_MASK;
+        *ctr = (x86_tcg_pebs_reset(env, slot) + *ctr) & PMU_CTR_MASK;
         if (threshold) {
             env->msr_global_status |= PMU_STATUS_BUFFER_OVF;
             pmi = true;
@@ -322,10 +343,7 @@ static void pmu_sync(CPUX86State *env, const PMUTrigger *t)
 
 void x86_tcg_pmu_sync(CPUX86State *env)
 {
-    PMUTrigger t = {
-        .kind = X86_TCG_PMU_INSNS, .ip = pmu_linear_ip(env),
-        .cc_op = CC_OP_DYNAMIC,
-    };
+    PMUTrigger t = { .kind = X86_TCG_PMU_INSNS };
 
     pmu_sync(env, &t);
 }
@@ -378,22 +396,13 @@ void helper_pmu_insns_expired(CPUX86State *env)
  * Generated code's load or store countdown ran out, on an access to
  * @addr about to be made by the instruction that called us.
  */
-void helper_pmu_access_expired(CPUX86State *env, uint64_t addr, uint32_t oi,
-                               uint32_t kind)
+void helper_pmu_access_expired(CPUX86State *env, uint64_t addr,
+                               uint32_t mmu_idx, uint32_t kind)
 {
-    CPUState *cs = env_cpu(env);
-    uint64_t data[TARGET_INSN_START_WORDS];
     PMUTrigger t = {
-        .kind = kind, .ip = pmu_linear_ip(env), .addr = addr,
-        .mmu_idx = get_mmuidx(oi), .cc_op = CC_OP_DYNAMIC,
+        .kind = kind, .ra = GETPC(), .addr = addr, .mmu_idx = mmu_idx,
     };
 
-    /* As x86_restore_state_to_opc() finds the instruction's address. */
-    if (cpu_unwind_state_data(cs, GETPC(), data)) {
-        t.ip = cs->tcg_cflags & CF_PCREL ?
-               (t.ip & TARGET_PAGE_MASK) | data[0] : data[0];
-        t.cc_op = data[1];
-    }
     pmu_sync(env, &t);
     x86_tcg_pmu_rearm(env);
 }
@@ -496,6 +505,14 @@ X86TCGPMUAccess x86_tcg_pmu_rdmsr(CPUX86State *env, uint32_t index,
     return X86_TCG_PMU_DONE;
 }
 
+/* Whether @addr is canonical, for 4- or 5-level paging as the CPU has. */
+static bool pmu_canonical(CPUX86State *env, uint64_t addr)
+{
+    int bits = env->features[FEAT_7_0_ECX] & CPUID_7_0_ECX_LA57 ? 57 : 48;
+
+    return sextract64(addr, 0, bits) == (int64_t)addr;
+}
+
 /*
  * Write @val to the PMU MSR @index; false if it takes #GP, as a write to
  * a read-only one (PERF_CAPABILITIES, GLOBAL_STATUS) does.
@@ -535,7 +552,7 @@ static bool pmu_write(CPUX86State *env, uint32_t index, uint64_t val)
         env->msr_global_status |= val;
         return true;
     case MSR_IA32_DS_AREA:
-        if ((int64_t)(val << 16) >> 16 != (int64_t)val) {   /* canonical */
+        if (!pmu_canonical(env, val)) {
             return false;
         }
         env->msr_ds_area = val;

@@ -69,7 +69,7 @@ fuzz: fuzz-range ## every fuzzer in turn on one core, FUZZ_SECS=60 seconds each
 fuzz-range: linux-src ## libFuzzer on the range classifier (crashes: build/unit/fuzz-range/)
 	@$(MAKE) -s -C tools/testing/hyperplace OUT=$(CURDIR)/build/unit KSRC=$(CURDIR)/build/linux fuzz
 
-bench-sampling: all ## in the guest: PEBS consumer ns/record, Accessed-bit sampler CPU (TSV)
+bench-sampling: all ## in the guest: PEBS consumer ns/record; each source's samples/s and CPU; the cost to GUPS (TSV)
 	@mkdir -p build/bench
 	@$(S)/vm.py --variant $(VARIANT) --mode cmd --timeout 900 \
 	   --cmd /hp/bench-sampling.sh > build/bench/sampling.tsv

@@ -24,7 +24,7 @@
 #   p99_us, p50_us     mean of the per-interval percentiles over the last
 #                      third (redis-benchmark's; none for GUPS and sqlite)
 #   mech_cpu_s         CPU the mechanism cost in the run: its threads
-#                      (khyperplaced and hp-inject, kdamond) plus the
+#                      (khyperplaced, kdamond) plus the
 #                      kswapd time and the workload's system time beyond
 #                      what the same workload costs with `none` (per second
 #                      and per operation), which is where TPP's hint faults
@@ -126,7 +126,7 @@ grep -Ev '^(hot|ops|run|#)' "$raw" | sed 's/^/guest: /' || true
 awk -F'\t' '{ printf "%-7s %-16s %6s %9s %7s %7s %8s %8s %8s  %s\n",
 	$1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$tsv"
 if awk -F'\t' '$2 == "hyperplace-pebs"' "$tsv" | grep -q .; then
-	echo "hyperplace-pebs: PEBS-like samples injected by hp-inject over the hot data (PEBS is not emulated under TCG)"
+	echo "hyperplace-pebs: PEBS records of QEMU's emulated PMU (x-tcg-pmu) under TCG, of the host's CPU under KVM with PEBS=1"
 fi
 tries=$(awk -F'\t' 'NR > 1 && ($2 == "tpp" || $2 == "damon")' "$sweep" | wc -l)
 [ "$tries" -eq 0 ] || echo "peers: best of $tries runs, every setting in $sweep"

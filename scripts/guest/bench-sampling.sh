@@ -2,8 +2,12 @@
 # Runs in the test guest (busybox sh).  Measures the sampling pipeline:
 #  1. the PEBS consumer's cost per record, through the real decoder and
 #     channel code with synthetic records (debugfs pebs_bench);
-#  2. the Accessed-bit sampler's CPU time at its default period and
-#     budget while one process holds SIZE_MIB of memory with a hot part.
+#  2. each source (the Accessed-bit sampler, then PEBS if the CPU has it:
+#     under TCG, QEMU's emulated PEBS) at its default settings while one
+#     process holds SIZE_MIB of memory with a hot part: samples taken,
+#     khyperplaced's CPU time, and for PEBS the records drained;
+#  3. what sampling costs the workload: a memory-bound GUPS run with
+#     HyperPlace off, then sampling (migration off) with each source.
 # Prints TSV lines "bench<TAB>metric<TAB>value".
 set -e
 SIZE_MIB=${1:-1536}
@@ -27,31 +31,80 @@ for c in /proc/[0-9]*/comm; do
 done
 ticks() { awk '{print $14 + $15}' /proc/$kpid/stat; }
 hz=100
-cat $hp/abit_interval_ms $hp/abit_pages > /dev/null
-/hp/bin/memtouch "$SIZE_MIB" "$HOT_MIB" $((SECS + 10)) > /tmp/memtouch.out &
-sleep 5
-ns0=$(cat $hp/stats/abit_ns); t0=$(ticks); scans0=$(cat $hp/stats/abit_scans)
-up0=$(cut -d' ' -f1 /proc/uptime)
-sleep "$SECS"
-ns1=$(cat $hp/stats/abit_ns); t1=$(ticks); scans1=$(cat $hp/stats/abit_scans)
-up1=$(cut -d' ' -f1 /proc/uptime)
-wait
-awk -v ns=$((ns1 - ns0)) -v t=$((t1 - t0)) -v hz=$hz -v a="$up0" -v b="$up1" \
-    -v scans=$((scans1 - scans0)) -v size="$SIZE_MIB" \
-    -v iv="$(cat $hp/abit_interval_ms)" -v pages="$(cat $hp/abit_pages)" 'BEGIN {
-	wall = b - a
-	printf "abit\tprocess_mib\t%d\n", size
-	printf "abit\tinterval_ms\t%d\n", iv
-	printf "abit\tpages_per_interval\t%d\n", pages
-	printf "abit\tscans\t%d\n", scans
-	printf "abit\tscan_cpu_pct\t%.3f\n", 100 * ns / 1e9 / wall
-	printf "abit\tus_per_scan\t%.1f\n", scans ? ns / 1e3 / scans : 0
-	printf "abit\tkhyperplaced_cpu_pct\t%.3f\n", 100 * t / hz / wall
-}'
-printf 'abit\tyoung\t%s\n' "$(cat $hp/stats/abit_young)"
-printf 'abit\tchecked\t%s\n' "$(cat $hp/stats/abit_checked)"
+hp_stat() { cat $hp/stats/$1; }
+
+# source_run SRC: SECS of memtouch sampled by SRC; its TSV lines.
+source_run() {
+	local src=$1 ns0=0 ns1=0 r0 r1 t0 t1 up0 up1
+	echo "$src" > $hp/source
+	/hp/bin/memtouch "$SIZE_MIB" "$HOT_MIB" $((SECS + 10)) > /tmp/memtouch.out &
+	sleep 5
+	[ $src = abit ] && ns0=$(hp_stat abit_ns)
+	r0=$(hp_stat ${src}_received); t0=$(ticks)
+	up0=$(cut -d' ' -f1 /proc/uptime)
+	sleep "$SECS"
+	[ $src = abit ] && ns1=$(hp_stat abit_ns)
+	r1=$(hp_stat ${src}_received); t1=$(ticks)
+	up1=$(cut -d' ' -f1 /proc/uptime)
+	wait
+	awk -v src=$src -v ns=$((ns1 - ns0)) -v t=$((t1 - t0)) -v hz=$hz \
+	    -v r=$((r1 - r0)) -v a="$up0" -v b="$up1" -v size="$SIZE_MIB" 'BEGIN {
+		wall = b - a
+		printf "%s\tprocess_mib\t%d\n", src, size
+		printf "%s\tsamples_per_s\t%.0f\n", src, r / wall
+		if (src == "abit")
+			printf "abit\tscan_cpu_pct\t%.3f\n", 100 * ns / 1e9 / wall
+		printf "%s\tkhyperplaced_cpu_pct\t%.3f\n", src, 100 * t / hz / wall
+	}'
+}
+
+echo 1 > $hp/enabled
+echo 0 > $hp/migrate
+scans0=$(hp_stat abit_scans)
+source_run abit
+printf 'abit\tinterval_ms\t%s\n' "$(cat $hp/abit_interval_ms)"
+printf 'abit\tpages_per_interval\t%s\n' "$(cat $hp/abit_pages)"
+printf 'abit\tscans\t%s\n' $(($(hp_stat abit_scans) - scans0))
+pebs=0
+if echo pebs > $hp/source 2>/dev/null; then
+	pebs=1
+	rec0=$(hp_stat pebs_records)
+	source_run pebs
+	printf 'pebs\tload_period\t%s\n' "$(cat $hp/pebs_load_period)"
+	printf 'pebs\tstore_period\t%s\n' "$(cat $hp/pebs_store_period)"
+	printf 'pebs\trecords\t%s\n' $(($(hp_stat pebs_records) - rec0))
+	printf 'pebs\tbad_format\t%s\n' "$(hp_stat pebs_bad_format)"
+else
+	printf 'pebs\tavailable\t0\n'
+fi
+
+# The cost to the workload: GUPS updates per second (MUPS), best of 3.
+gups_mups() {
+	local best=0 i
+	for i in 1 2 3; do
+		set -- $(/hp/bin/gups -s 256 -t 1 -n 4000000 -p uniform --seed 7 | tail -1)
+		best=$(awk -v a=$best -v b=$7 'BEGIN { print (b > a ? b : a) }')
+	done
+	echo $best
+}
+echo 0 > $hp/enabled
+off=$(gups_mups)
+printf 'cost\tgups_mups_off\t%s\n' "$off"
+echo 1 > $hp/enabled
+for src in abit pebs; do
+	[ $src = pebs ] && [ $pebs = 0 ] && continue
+	echo $src > $hp/source
+	on=$(gups_mups)
+	printf 'cost\tgups_mups_%s\t%s\n' $src "$on"
+	awk -v s=$src -v off="$off" -v on="$on" \
+		'BEGIN { printf "cost\tslowdown_pct_%s\t%.1f\n", s, 100 * (1 - on / off) }'
+done
+echo auto > $hp/source
+echo 1 > $hp/migrate
 
 # Calibration: the same GUPS run here and on the host gives how much
 # slower this guest runs code than the host (TCG), for estimates.
+echo 0 > $hp/enabled
 set -- $(/hp/bin/gups -s 64 -t 1 -n 4000000 -p uniform --seed 7 | tail -1)
 printf 'calib\tgups_mups_guest\t%s\n' "$7"
+echo 1 > $hp/enabled

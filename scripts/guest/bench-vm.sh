@@ -33,7 +33,7 @@ tick=3
 
 # run_one W M S: one measured run; its records on stdout.
 run_one() {
-	local w=$1 m=$2 s=$3 t t0 t_setup left inj hot0 hot1 wl_sys
+	local w=$1 m=$2 s=$3 t t0 t_setup left hot0 hot1 wl_sys
 	local c0 k0 s0 p0 d0 c k p d dh dc
 	mech_off
 	[ $m = allfast ] || fast_shrink
@@ -48,12 +48,6 @@ run_one() {
 	c0=$(mech_cpu $m) k0=$(cpu_of "kswapd*") s0=$(sys_of $wl_pid)
 	p0=$(vmstat_sum '^pgpromote_success$') d0=$(vmstat_sum '^pgdemote_')
 	mech_on $m $s
-	inj=
-	if [ $m = hyperplace-pebs ]; then
-		hp-inject $wl_pid $inj_lo $inj_hi -f /tmp/hot.ranges \
-			$(setting inject $s) $inj_pct &
-		inj=$!
-	fi
 	t0=$(now)
 	wl_go
 	t=0
@@ -76,7 +70,6 @@ run_one() {
 	fi
 	t=$(elapsed $t0)
 	wl_stop
-	[ -z "$inj" ] || { kill $inj; wait $inj; } 2>/dev/null
 	mech_off
 	wl_end
 	fast_restore

@@ -11,10 +11,9 @@ wl_desc() {
 		"(95% of the updates), one thread"
 }
 
-# wl_start BIND: start gups paused after its fill; sets wl_pid, the hot
-# data (the hot region gups names) and what hp-inject samples (inj_*).
+# wl_start BIND: start gups paused after its fill; sets wl_pid and the
+# hot data (the hot region gups names).
 wl_start() {
-	local range rest s e
 	rm -f /tmp/hot
 	$1 gups -s $gups_mib -t 1 -d 3600 -p hotset --hot-mib $gups_hot \
 		--hot-offset $gups_off --hot-frac 95 --hot-addr-file /tmp/hot \
@@ -26,16 +25,6 @@ wl_start() {
 	done
 	cp /tmp/hot /tmp/hot.ranges
 	hot_span
-	hs=${hs#0x}
-	# hp-inject: 95% of the samples in the hot region, the rest over the
-	# array's mapping, as a PEBS sampler would see the updates.
-	while read -r range rest; do
-		s=${range%-*} e=${range#*-}
-		if [ $((0x$s)) -le $((0x$hs)) ] && [ $((0x$hs)) -lt $((0x$e)) ]; then
-			inj_lo=$s inj_hi=$e
-		fi
-	done < /proc/$wl_pid/maps
-	inj_pct=95
 }
 
 wl_go() { kill -USR1 $wl_pid; }

@@ -5,8 +5,8 @@
 #   allslow           bound to the slow node: the lower bound
 #   none              first touch, nothing moves
 #   hyperplace-abit   HyperPlace, Accessed-bit sampler
-#   hyperplace-pebs   HyperPlace fed PEBS-like samples by hp-inject over the
-#                     workload's hot data (PEBS is not emulated under TCG)
+#   hyperplace-pebs   HyperPlace, PEBS source (under TCG, the records of
+#                     QEMU's emulated PMU, x-tcg-pmu)
 #   tpp               NUMA balancing in tiering mode (numa_balancing=2)
 #                     with demotion enabled
 #   damon             DAMON (paddr) migrate_hot to the fast node and
@@ -46,7 +46,11 @@ mech_settings() {
 		# tests do under TCG.
 		echo epoch=500,abit_pages=4096,abit_ms=100 ;;
 	hyperplace-pebs)
-		echo epoch=500,inject=4000 ;;
+		# The default sample periods, and with SWEEP=1 a tenth of them:
+		# TCG runs the workload's loads that much slower.
+		echo epoch=500,load=10007,store=100003
+		[ $2 -ge 1 ] && echo epoch=500,load=1009,store=10007
+		;;
 	allfast) echo membind=$fast ;;
 	allslow) echo membind=$slow ;;
 	*) echo - ;;
@@ -166,6 +170,9 @@ damon_applied() {
 mech_off() {
 	local k
 	echo 0 > $hp/enabled
+	echo auto > $hp/source
+	echo 10007 > $hp/pebs_load_period
+	echo 100003 > $hp/pebs_store_period
 	echo 0 > /proc/sys/kernel/numa_balancing
 	echo 0 > /sys/kernel/mm/numa/demotion_enabled
 	echo 65536 > $rate_limit
@@ -183,12 +190,13 @@ mech_on() {
 		echo $(setting epoch $2) > $hp/epoch_ms
 		echo 1 > $hp/migrate
 		if [ $1 = hyperplace-abit ]; then
+			echo abit > $hp/source
 			echo $(setting abit_pages $2) > $hp/abit_pages
 			echo $(setting abit_ms $2) > $hp/abit_interval_ms
 		else
-			# Only injected samples: the sampler checks one page a minute.
-			echo 1 > $hp/abit_pages
-			echo 60000 > $hp/abit_interval_ms
+			echo pebs > $hp/source
+			echo $(setting load $2) > $hp/pebs_load_period
+			echo $(setting store $2) > $hp/pebs_store_period
 		fi
 		echo 1 > $hp/enabled ;;
 	tpp)
@@ -204,11 +212,11 @@ mech_on() {
 # Comm patterns of the threads that do MECH's work.  NUMA balancing works
 # in the faulting task (its cost is in the workload's system time) and
 # demotion by reclaim in kswapd, which is counted for every mechanism.
-# hp-inject stands in for the PMU; it is counted, as an upper bound of
-# what taking PEBS records would cost.
+# PEBS records are drained at context switch, in the workload's system
+# time, and written by the (emulated) CPU in its user time.
 mech_threads() {
 	case $1 in
-	hyperplace-*) echo "khyperplaced hp-inject" ;;
+	hyperplace-*) echo "khyperplaced" ;;
 	damon) echo "kdamond.*" ;;
 	esac
 }

@@ -32,7 +32,7 @@ redis_fill() {
 			redis.call('SET', string.format('$1:%012d', i), v)
 		end" 0 > /dev/null
 }
-# wl_start BIND: sets wl_pid, the hot data (hot_found) and inj_*.
+# wl_start BIND: sets wl_pid and the hot data (hot_found).
 wl_start() {
 	rm -f $redis_sock
 	$1 redis-server --port 0 --unixsocket $redis_sock --save '' \
@@ -46,7 +46,6 @@ wl_start() {
 	hot_mark
 	redis_fill hot $redis_hot
 	hot_found || return 1
-	inj_lo=$hs inj_hi=$he inj_pct=100
 	redis_chunk=5000
 }
 

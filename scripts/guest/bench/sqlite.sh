@@ -26,7 +26,7 @@ sql_wait() {
 	done
 }
 
-# wl_start BIND: sets wl_pid, the hot data (hot_found) and inj_*.
+# wl_start BIND: sets wl_pid and the hot data (hot_found).
 wl_start() {
 	rm -f $sql
 	mkfifo $sql
@@ -47,7 +47,6 @@ SELECT 'hot';
 SQL
 	sql_wait hot || return 1
 	hot_found || return 1
-	inj_lo=$hs inj_hi=$he inj_pct=100
 }
 
 # wl_go: a writer keeps the shell busy with batches (the FIFO holds a few

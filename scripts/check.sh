@@ -162,6 +162,12 @@ for t in pmu pebs; do
 		--logdir "$out/$t" --cmd "/hp/bin/$t-test" > "$out/$t.tap" 2> "$out/$t.log"
 	judge $t $? --no-skip --tap "$t=$out/$t.tap" --splats "$out/$t/console.log"
 done
+hp_log "pmu-migrate: live migration while the emulated PMU writes PEBS records"
+pm=$out/pmu-migrate
+"$HP_ROOT/scripts/pmu-migrate-test.py" --variant "$variant" --logdir "$pm" \
+	--tap "$pm.tap" > "$pm.log" 2>&1
+judge pmu-migrate $? --no-skip --tap "pmu-migrate=$pm.tap" \
+	--splats "$pm/src/console.log" --splats "$pm/dst/console.log"
 
 hp_log "runner self-tests: a failing test, a kernel warning and a hung guest must fail a run"
 "$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 300 --logdir "$out/vm-fail" \

@@ -7,6 +7,12 @@
  * whose node 1 is slow RAM (x-access-delay-ns); TAP on stdout.
  *
  *   pebs-test
+ *   pebs-test --soak ROUNDS
+ *
+ * --soak samples loads of a slow-node buffer for ROUNDS rounds (printing
+ * "# soak round N" after each) while the host migrates the VM, then
+ * checks that every round was sampled, that the buffer's data is intact
+ * and that a counter counted through (scripts/pmu-migrate-test.py).
  *
  * Exit: 0 if every check passed, 1 otherwise.
  */
@@ -174,7 +180,7 @@ static bool from_buffer(const struct tally *t)
 
 static void check_buffer(const char *name, uint64_t config, uint64_t *buf)
 {
-	struct tally t;
+	struct tally t = { 0 };
 	bool ran = sample_run(config, 64, buf, &t);
 
 	result(ran && from_buffer(&t), name,
@@ -186,7 +192,7 @@ static void check_buffer(const char *name, uint64_t config, uint64_t *buf)
 /* The slow node's loads: slower, and said to come from PMEM. */
 static void check_tiers(uint64_t *fast, uint64_t *slow)
 {
-	struct tally f, s;
+	struct tally f = { 0 }, s = { 0 };
 	bool ran = sample_run(LOAD_LATENCY, 64, fast, &f) &&
 		   sample_run(LOAD_LATENCY, 64, slow, &s);
 	uint64_t fast_lat = f.samples ? f.weight / f.samples : 0;
@@ -204,7 +210,7 @@ static void check_tiers(uint64_t *fast, uint64_t *slow)
 /* A threshold above DRAM's latency keeps only the slow node's loads. */
 static void check_threshold(uint64_t *fast, uint64_t *slow)
 {
-	struct tally f, s;
+	struct tally f = { 0 }, s = { 0 };
 	uint64_t ldlat = 2 * 80 * 2;	/* twice DRAM's 80 ns at 2 GHz */
 	bool ran = sample_run(LOAD_LATENCY, ldlat, fast, &f) &&
 		   sample_run(LOAD_LATENCY, ldlat, slow, &s);
@@ -271,12 +277,91 @@ static void check_precise_insns(void)
 	       in_loop);
 }
 
-int main(void)
+static uint64_t buffer_sum(const uint64_t *buf)
 {
-	uint64_t *fast = node_buffer(0), *slow = node_buffer(1);
+	uint64_t sum = 0;
+	unsigned long i;
+
+	for (i = 0; i < BUF_WORDS; i++)
+		sum = sum * 31 + buf[i];
+	return sum;
+}
+
+/* User instructions one soak round retires, measured by @fd. */
+static uint64_t soak_round(int fd, int round, uint64_t *buf, bool *good)
+{
+	uint64_t before = 0, after = 0;
+	struct tally t;
+	bool ran;
+
+	*good = false;
+	if (read(fd, &before, sizeof(before)) != sizeof(before))
+		return 0;
+	ran = sample_run(LOAD_LATENCY, 64, buf, &t);
+	*good = ran && from_buffer(&t);
+	printf("# soak round %d: %ld samples, %ld in the buffer\n", round,
+	       t.samples, t.in_buffer);
+	if (read(fd, &after, sizeof(after)) != sizeof(after))
+		return 0;
+	return after - before;
+}
+
+static int soak(int rounds)
+{
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_HARDWARE,
+		.size = sizeof(a),
+		.config = PERF_COUNT_HW_INSTRUCTIONS,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+	};
+	uint64_t *buf = node_buffer(1);
+	uint64_t sum0, one, min = UINT64_MAX, max = 0, total = 0;
+	int fd, i, good = 0;
+	bool ok;
+
+	printf("TAP version 13\n1..3\n");
+	fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+	if (!buf || fd < 0) {
+		printf("Bail out! no node 1 buffer or no counter: %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	sum0 = buffer_sum(buf);
+	for (i = 0; i < rounds; i++) {
+		one = soak_round(fd, i, buf, &ok);
+		good += ok;
+		total += one;
+		min = one < min ? one : min;
+		max = one > max ? one : max;
+	}
+	result(good == rounds, "every soak round's load samples are of the buffer",
+	       "%d of %d rounds", good, rounds);
+	result(buffer_sum(buf) == sum0, "the buffer's data is intact",
+	       "checksum %#" PRIx64 " before the soak", sum0);
+	/* Every round runs the same code: counts within 1% of each other. */
+	result(min && max - min <= max / 100,
+	       "an instruction counter counted every round alike",
+	       "%" PRIu64 " instructions in all, %" PRIu64 "-%" PRIu64
+	       " a round", total, min, max);
+	close(fd);
+	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t *fast, *slow;
 	char hp_enabled[8] = "";
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "--soak")) {
+		sysfs_swap(HP_ENABLED, "0", NULL, 0);
+		perf_unthrottle();
+		return soak(atoi(argv[2]));
+	}
+	fast = node_buffer(0);
+	slow = node_buffer(1);
+
 	printf("TAP version 13\n1..5\n");
 	sysfs_swap(HP_ENABLED, "0", hp_enabled, sizeof(hp_enabled));
 	perf_unthrottle();

@@ -140,9 +140,21 @@ def run(a, r):
             pass            # it quit before answering
         src.wait(timeout=30)
         dst_out = os.path.join(dst_dir, "output.log")
-        finished = wait_for("the guest on the destination",
-                            lambda: "HP-EXIT " in read(dst_out), deadline, [dst])
-        dst_records = records(dst_qmp) if dst.poll() is None else None
+        # Read the destination's record count while the guest runs: QEMU
+        # exits when the guest powers off, which may be any time after.
+        seen = {"records": None}
+
+        def finished():
+            if "HP-EXIT " in read(dst_out):
+                return True
+            try:
+                seen["records"] = records(dst_qmp)
+            except (EOFError, OSError):
+                pass
+            return False
+        finished = wait_for("the guest on the destination", finished,
+                            deadline, [dst])
+        dst_records = seen["records"]
         dst_rounds = len(ROUND.findall(read(dst_out)))
         r.check("soak_finished_on_destination", finished,
                 "see %s" % os.path.join(dst_dir, "console.log"))

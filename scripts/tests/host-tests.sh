@@ -204,6 +204,7 @@ HP_ACCEL=tcg HP_SLOW_DELAY=fast check_fails "vm: a bad HP_SLOW_DELAY is refused"
 check "vm: ... with a message" grep -q 'not a number of ns' "$tmp/out"
 HP_ACCEL=tcg check "vm: under TCG the emulated PMU is the default" vmcmd
 check "vm: ... -cpu Icelake-Server-v4 with x-tcg-pmu" grep -q -- '-cpu Icelake-Server-v4,pmu=on,x-tcg-pmu=on ' "$tmp/out"
+check "vm: ... booted with mitigations=off (TCG does not speculate)" grep -q -- '-append [^ ]* .*mitigations=off' "$tmp/out"
 HP_ACCEL=tcg check "vm: --no-tcg-pmu under TCG" vmcmd --no-tcg-pmu
 check "vm: ... gives -cpu max" grep -q -- '-cpu max ' "$tmp/out"
 HP_ACCEL=tcg HP_TCG_PMU=0 check "vm: HP_TCG_PMU=0 means --no-tcg-pmu" vmcmd

@@ -238,24 +238,31 @@ static void ip_sample(const uint64_t *body, void *arg)
 		    body[0] < (uintptr_t)pebs_spin_end;
 }
 
-static void check_precise_insns(void)
+/* User instructions: counted, or sampled precisely every @period. */
+static int open_user_insns(uint64_t period)
 {
 	struct perf_event_attr a = {
 		.type = PERF_TYPE_HARDWARE,
 		.size = sizeof(a),
 		.config = PERF_COUNT_HW_INSTRUCTIONS,
-		.disabled = 1,
+		.disabled = !!period,
 		.exclude_kernel = 1,
 		.exclude_hv = 1,
-		.precise_ip = 2,
-		.sample_period = 100003,
-		.sample_type = PERF_SAMPLE_IP,
+		.precise_ip = period ? 2 : 0,
+		.sample_period = period,
+		.sample_type = period ? PERF_SAMPLE_IP : 0,
 	};
+
+	return syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+}
+
+static void check_precise_insns(void)
+{
 	size_t len = (1 + RING_PAGES) * getpagesize();
 	long n = 10 * 1000 * 1000, want = 2 * n / 100003;
 	long samples = -1, in_loop = 0;
 	void (*spin)(long) = (void (*)(long))(uintptr_t)pebs_spin;
-	int fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+	int fd = open_user_insns(100003);
 	void *ring = MAP_FAILED;
 
 	if (fd >= 0)
@@ -308,20 +315,13 @@ static uint64_t soak_round(int fd, int round, uint64_t *buf, bool *good)
 
 static int soak(int rounds)
 {
-	struct perf_event_attr a = {
-		.type = PERF_TYPE_HARDWARE,
-		.size = sizeof(a),
-		.config = PERF_COUNT_HW_INSTRUCTIONS,
-		.exclude_kernel = 1,
-		.exclude_hv = 1,
-	};
 	uint64_t *buf = node_buffer(1);
 	uint64_t sum0, one, min = UINT64_MAX, max = 0, total = 0;
 	int fd, i, good = 0;
 	bool ok;
 
 	printf("TAP version 13\n1..3\n");
-	fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+	fd = open_user_insns(0);
 	if (!buf || fd < 0) {
 		printf("Bail out! no node 1 buffer or no counter: %s\n",
 		       strerror(errno));

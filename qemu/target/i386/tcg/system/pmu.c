@@ -243,15 +243,12 @@ static bool pmu_is_adaptive(CPUX86State *env, int c)
 static bool pmu_pebs(CPUX86State *env, uint64_t counters, const PMUTrigger *t)
 {
     X86CPU *cpu = env_archcpu(env);
-    bool pmi = false;
-    int cc_op, c;
-    vaddr ip;
+    bool pmi = false, have_insn = false;
+    int cc_op = CC_OP_DYNAMIC, c;
+    vaddr ip = 0;
 
-    pmu_trigger_insn(env, t, &ip, &cc_op);
     for (c = 0; c < PMU_NR_COUNTERS; c++) {
-        X86PEBSEvent ev = {
-            .counters = pmu_bit(c), .ip = ip, .cc_op = cc_op,
-        };
+        X86PEBSEvent ev = { .counters = pmu_bit(c) };
         int kind = pmu_counter_kind(env, c);
         uint64_t *ctr = pmu_counter(env, c);
         bool threshold;
@@ -273,6 +270,16 @@ static bool pmu_pebs(CPUX86State *env, uint64_t counters, const PMUTrigger *t)
                 continue;
             }
         }
+        /*
+         * Unwind only for a record: a load-latency counter parked short
+         * of overflow calls us on every load, and most are passed over.
+         */
+        if (!have_insn) {
+            pmu_trigger_insn(env, t, &ip, &cc_op);
+            have_insn = true;
+        }
+        ev.ip = ip;
+        ev.cc_op = cc_op;
         if (x86_tcg_pebs_write(env, &ev, pmu_is_adaptive(env, c),
                                &threshold)) {
             stat64_add(&cpu->tcg_pmu_pebs_records, 1);

@@ -15,7 +15,7 @@ PEBS ?= 0
 export HP_PEBS := $(PEBS)
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
-	bench-sim bench-sampling bench-vm bench-hyperflex calibrate docs qemu-src series series-build \
+	bench-sim bench-sampling bench-vm bench-hyperflex calibrate docs qemu-src series series-build kvm-unit-tests \
 	check-debug fuzz fuzz-range clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
@@ -43,6 +43,9 @@ initramfs: kernel ## busybox + init + static kselftests
 
 check: ## everything: build, unit tests, guest tests, runner self-tests (VARIANT=debug: on the debug kernel)
 	@HP_VARIANT=$(VARIANT) $(S)/check.sh
+
+kvm-unit-tests: qemu ## upstream's x86/pmu and x86/pmu_pebs under TCG on the emulated PMU (KUT=a kvm-unit-tests checkout)
+	@$(S)/kvm-unit-tests.sh "$(KUT)"
 
 check-debug: ## make check on the debug kernel (KASAN, lockdep, kmemleak, ...) plus fault injection and stress
 	@HP_VARIANT=debug $(S)/check.sh

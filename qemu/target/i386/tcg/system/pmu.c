@@ -76,24 +76,33 @@
 
 /* GLOBAL_STATUS: the DS buffer reached its interrupt threshold. */
 #define PMU_STATUS_BUFFER_OVF   BIT_ULL(62)
+#define PMU_STATUS_COND_CHG     BIT_ULL(63)
+/* What GLOBAL_STATUS_RESET and _SET may name (#GP otherwise), as in KVM. */
+#define PMU_STATUS_VALID        (PMU_GLOBAL_MASK | PMU_STATUS_BUFFER_OVF | \
+                                 PMU_STATUS_COND_CHG)
 
 /* Event select bits (IA32_PERFEVTSELx). */
 #define EVTSEL_USR          BIT_ULL(16)
 #define EVTSEL_OS           BIT_ULL(17)
 #define EVTSEL_EDGE         BIT_ULL(18)
 #define EVTSEL_INT          BIT_ULL(20)
+#define EVTSEL_ANY          BIT_ULL(21)
 #define EVTSEL_EN           BIT_ULL(22)
 #define EVTSEL_INV          BIT_ULL(23)
 #define EVTSEL_CMASK        MAKE_64BIT_MASK(24, 8)
 #define EVTSEL_ADAPTIVE     BIT_ULL(34)
-#define EVTSEL_VALID        (MAKE_64BIT_MASK(0, 32) | EVTSEL_ADAPTIVE)
+/* AnyThread is reserved: CPUID 0xA says it is deprecated. */
+#define EVTSEL_VALID        (MAKE_64BIT_MASK(0, 32) & ~EVTSEL_ANY)
 
-/* FIXED_CTR_CTRL: 4 bits per counter, and an adaptive-PEBS bit each. */
+/*
+ * FIXED_CTR_CTRL: 4 bits per counter (the AnyThread one reserved), and
+ * an adaptive-PEBS bit each at 32 + 4 * j.
+ */
 #define FIXED_CTRL_OS       1
 #define FIXED_CTRL_USR      2
 #define FIXED_CTRL_PMI      8
-#define FIXED_CTRL_VALID    (MAKE_64BIT_MASK(0, 4 * X86_TCG_PMU_NUM_FIXED) | \
-                             BIT_ULL(32) | BIT_ULL(36) | BIT_ULL(40))
+#define FIXED_CTRL_FIELD    (FIXED_CTRL_OS | FIXED_CTRL_USR | FIXED_CTRL_PMI)
+#define FIXED_CTRL_ADAPTIVE(j)  BIT_ULL(32 + 4 * (j))
 
 #define PEBS_DATA_CFG_VALID (MAKE_64BIT_MASK(0, 4) | MAKE_64BIT_MASK(24, 8))
 #define PEBS_LD_LAT_VALID   MAKE_64BIT_MASK(0, 16)
@@ -129,7 +138,6 @@ static int pmu_event_kind(uint64_t evtsel)
     case 0x00c0:            /* INST_RETIRED.ANY_P */
     case 0x01c0:            /* INST_RETIRED.PREC_DIST */
     case 0x003c:            /* CPU_CLK_UNHALTED.THREAD_P, one per insn */
-    case 0x013c:            /* CPU_CLK_UNHALTED.REF_XCLK, one per insn */
         return X86_TCG_PMU_INSNS;
     case 0x81d0:            /* MEM_INST_RETIRED.ALL_LOADS */
     case 0x01cd:            /* MEM_TRANS_RETIRED.LOAD_LATENCY */
@@ -230,7 +238,7 @@ static bool pmu_is_adaptive(CPUX86State *env, int c)
 {
     if (pmu_is_fixed(c)) {
         return env->msr_fixed_ctr_ctrl &
-               BIT_ULL(32 + 4 * (c - X86_TCG_PMU_NUM_GP));
+               FIXED_CTRL_ADAPTIVE(c - X86_TCG_PMU_NUM_GP);
     }
     return env->msr_gp_evtsel[c] & EVTSEL_ADAPTIVE;
 }
@@ -447,14 +455,21 @@ static bool pmu_pebs_msr(uint32_t index)
 static uint64_t *pmu_plain_msr(CPUX86State *env, uint32_t index,
                                uint64_t *valid)
 {
+    bool adaptive = x86_cpu_has_adaptive_pebs(env);
+    int j;
+
     if (index >= MSR_P6_EVNTSEL0 &&
         index < MSR_P6_EVNTSEL0 + X86_TCG_PMU_NUM_GP) {
-        *valid = EVTSEL_VALID;
+        *valid = EVTSEL_VALID | (adaptive ? EVTSEL_ADAPTIVE : 0);
         return &env->msr_gp_evtsel[index - MSR_P6_EVNTSEL0];
     }
     switch (index) {
     case MSR_CORE_PERF_FIXED_CTR_CTRL:
-        *valid = FIXED_CTRL_VALID;
+        *valid = 0;
+        for (j = 0; j < X86_TCG_PMU_NUM_FIXED; j++) {
+            *valid |= (uint64_t)FIXED_CTRL_FIELD << (4 * j) |
+                      (adaptive ? FIXED_CTRL_ADAPTIVE(j) : 0);
+        }
         return &env->msr_fixed_ctr_ctrl;
     case MSR_CORE_PERF_GLOBAL_CTRL:
         *valid = PMU_GLOBAL_MASK;
@@ -549,11 +564,14 @@ static bool pmu_write(CPUX86State *env, uint32_t index, uint64_t val)
     }
     switch (index) {
     case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
-        /* Write 1 to clear. */
+        /* GLOBAL_STATUS_RESET since version 4: write 1 to clear. */
+        if (val & ~PMU_STATUS_VALID) {
+            return false;
+        }
         env->msr_global_status &= ~val;
         return true;
     case MSR_CORE_PERF_GLOBAL_STATUS_SET:
-        if (val & ~(PMU_GLOBAL_MASK | PMU_STATUS_BUFFER_OVF)) {
+        if (val & ~PMU_STATUS_VALID) {
             return false;
         }
         env->msr_global_status |= val;

@@ -107,7 +107,7 @@ series-build: series ## build every commit of the Linux series in turn (long)
 	@$(S)/series-build.sh
 
 clean: ## remove build products, keep sources, downloads and ccache
-	rm -rf build/obj build/initramfs build/guest-debs build/check build/vm build/unit build/unit-results build/sim build/docs
+	rm -rf build/obj build/initramfs build/guest-debs build/guest-debs-perf build/check build/vm build/unit build/unit-results build/sim build/docs
 
 distclean: clean ## also remove the unpacked kernel and QEMU trees and downloads
 	rm -rf build

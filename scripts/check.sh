@@ -156,12 +156,18 @@ if [ "$variant" = debug ]; then
 	done
 fi
 
-hp_log "pmu, pebs: QEMU's emulated PMU (x-tcg-pmu) counts, interrupts and writes PEBS records"
-for t in pmu pebs; do
+hp_log "pmu, pmu-msr, pebs: QEMU's emulated PMU (x-tcg-pmu) counts, interrupts, keeps the MSR rules and writes PEBS records"
+for t in pmu pmu-msr pebs; do
 	"$HP_ROOT/scripts/vm.py" --variant "$variant" --tcg-pmu --mode cmd --timeout 600 \
 		--logdir "$out/$t" --cmd "/hp/bin/$t-test" > "$out/$t.tap" 2> "$out/$t.log"
 	judge $t $? --no-skip --tap "$t=$out/$t.tap" --splats "$out/$t/console.log"
 done
+hp_log "perf: Debian's perf stat, record and report on the emulated PMU"
+"$HP_ROOT/scripts/mkinitramfs.sh" "$variant" perf > "$out/perf-initramfs.log" 2>&1 &&
+"$HP_ROOT/scripts/vm.py" --variant "$variant" --tcg-pmu --mode cmd --timeout 600 \
+	--initrd "$HP_BUILD/initramfs/initramfs-perf.cpio" --logdir "$out/perf" \
+	--cmd "sh /hp/perf-test.sh" > "$out/perf.tap" 2> "$out/perf.log"
+judge perf $? --no-skip --tap "perf=$out/perf.tap" --splats "$out/perf/console.log"
 hp_log "pmu-migrate: live migration while the emulated PMU writes PEBS records"
 pm=$out/pmu-migrate
 "$HP_ROOT/scripts/pmu-migrate-test.py" --variant "$variant" --logdir "$pm" \

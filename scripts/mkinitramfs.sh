@@ -7,6 +7,8 @@
 #       the above plus make bench-vm's programs from Debian (redis, sqlite3)
 #       and scripts; only the benchmark boots it, so the test guest and
 #       make check do not change
+#   mkinitramfs.sh VARIANT perf      build/initramfs/initramfs-perf.cpio:
+#       the above plus Debian's perf, for make check's perf boot only
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=initramfs
@@ -16,27 +18,23 @@ stage=$HP_BUILD/initramfs/root
 cpio_out=$HP_BUILD/initramfs/initramfs.cpio
 ksobj=$HP_BUILD/obj/selftests
 
-# The benchmark's archive: Debian's binaries, their shared libraries and
-# the dynamic loader, unpacked from the .debs (scripts/guest-debs.sh), and
-# the scripts of scripts/guest/bench*, appended to the test initramfs (the
-# kernel unpacks concatenated archives in turn).
-bench_initramfs() {
-	local debs=$HP_BUILD/guest-debs bstage=$HP_BUILD/initramfs/bench-root
-	local out=$HP_BUILD/initramfs/initramfs-bench.cpio lib=usr/lib/x86_64-linux-gnu
-	local ld bin name path
-	[ -s "$cpio_out" ] || hp_die "no $cpio_out: build the initramfs first"
-	"$HP_ROOT/scripts/guest-debs.sh" "$debs" redis-tools sqlite3
-	rm -rf "$bstage"
-	mkdir -p "$bstage"/{usr/bin,$lib,lib64,hp/bench}
-	# Debian's loader, run directly, lists what each binary needs from
-	# the unpacked packages only; anything found elsewhere is an error.
+# Debian's programs for the guest: each PROGRAM (PATH[:NAME], PATH in the
+# packages unpacked in DEBS by scripts/guest-debs.sh) goes to STAGE's
+# /usr/bin with the shared libraries it needs and the dynamic loader.
+# Debian's loader, run directly, lists what each program needs from the
+# unpacked packages only; anything found elsewhere is an error.
+#   stage_debian_programs DEBS STAGE PROGRAM...
+stage_debian_programs() {
+	local debs=$1 bstage=$2 lib=usr/lib/x86_64-linux-gnu ld bin name path
+	shift 2
+	mkdir -p "$bstage"/{usr/bin,$lib,lib64}
 	ld=$debs/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
 	[ -x "$ld" ] || hp_die "no dynamic loader in $debs (libc6)"
 	install -m 0755 "$ld" "$bstage/lib64/ld-linux-x86-64.so.2"
-	# redis-server is redis-check-rdb under another name (argv[0] decides).
-	for bin in redis-check-rdb:redis-server redis-benchmark redis-cli sqlite3; do
+	for bin in "$@"; do
 		name=${bin#*:}
-		bin=$debs/usr/bin/${bin%%:*}
+		name=${name##*/}
+		bin=$debs/${bin%%:*}
 		[ -x "$bin" ] || hp_die "no $bin in the unpacked packages"
 		install -m 0755 "$bin" "$bstage/usr/bin/$name"
 		"$ld" --library-path "$debs/lib/x86_64-linux-gnu:$debs/$lib" --list "$bin" |
@@ -46,18 +44,51 @@ bench_initramfs() {
 			cp -L "$path" "$bstage/$lib/$name"
 		done
 	done
+}
+
+# OUT: the test initramfs with STAGE appended (the kernel unpacks
+# concatenated archives in turn).
+#   append_stage STAGE OUT
+append_stage() {
+	[ -s "$cpio_out" ] || hp_die "no $cpio_out: build the initramfs first"
+	{ cat "$cpio_out"
+	  (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet)
+	} > "$2.tmp"
+	mv "$2.tmp" "$2"
+	hp_log "$(du -sh "$1" | cut -f1) of Debian programs and scripts; $(du -h "$2" | cut -f1) $2"
+}
+
+# The benchmark's archive: redis and sqlite3 from Debian, and the scripts
+# of scripts/guest/bench*.
+bench_initramfs() {
+	local debs=$HP_BUILD/guest-debs bstage=$HP_BUILD/initramfs/bench-root
+	"$HP_ROOT/scripts/guest-debs.sh" "$debs" redis-tools sqlite3
+	rm -rf "$bstage"
+	# redis-server is redis-check-rdb under another name (argv[0] decides).
+	stage_debian_programs "$debs" "$bstage" usr/bin/redis-check-rdb:redis-server \
+		usr/bin/redis-benchmark usr/bin/redis-cli usr/bin/sqlite3
+	mkdir -p "$bstage/hp/bench"
 	install -m 0755 "$HP_ROOT/scripts/guest/bench-vm.sh" "$bstage/hp/"
 	install -m 0644 "$HP_ROOT/scripts/guest/bench/"*.sh "$bstage/hp/bench/"
-	{ cat "$cpio_out"
-	  (cd "$bstage" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet)
-	} > "$out.tmp"
-	mv "$out.tmp" "$out"
-	hp_log "bench: $(du -sh "$bstage" | cut -f1) of Debian programs and scripts; $(du -h "$out" | cut -f1) $out"
+	append_stage "$bstage" "$HP_BUILD/initramfs/initramfs-bench.cpio"
 }
-if [ "${2:-}" = bench ]; then
-	bench_initramfs
-	exit 0
-fi
+
+# make check's perf boot: Debian's perf (linux-perf), unmodified, and
+# scripts/guest/perf-test.sh.
+perf_initramfs() {
+	local debs=$HP_BUILD/guest-debs-perf pstage=$HP_BUILD/initramfs/perf-root
+	"$HP_ROOT/scripts/guest-debs.sh" "$debs" linux-perf
+	rm -rf "$pstage"
+	stage_debian_programs "$debs" "$pstage" usr/bin/perf
+	mkdir -p "$pstage/hp"
+	install -m 0755 "$HP_ROOT/scripts/guest/perf-test.sh" "$pstage/hp/"
+	append_stage "$pstage" "$HP_BUILD/initramfs/initramfs-perf.cpio"
+}
+
+case ${2:-} in
+bench) bench_initramfs; exit 0 ;;
+perf) perf_initramfs; exit 0 ;;
+esac
 
 [ -d "$kobj/usr-headers/include" ] || hp_die "no exported headers in $kobj: build the kernel first"
 # busybox-static's binary; the dynamic "busybox" package would not run here.
@@ -85,7 +116,8 @@ fi
 ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
 	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"
 for tool in nodeof/nodeof inject/hp-inject nodefill/nodefill membind/membind \
-	    pmutest/pmu-test pmutest/pebs-test; do
+	    pmutest/pmu-test pmutest/pebs-test pmutest/pmu-msr-test \
+	    pmutest/perf-target; do
 	ccache gcc -static -O2 -Wall -Wextra -Werror \
 		-o "$stage/hp/bin/${tool#*/}" "$HP_ROOT/tools/hyperplace/$tool.c"
 done

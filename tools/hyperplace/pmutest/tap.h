@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * TAP output and perf ring walking shared by pmu-test and pebs-test.
+ * TAP output, perf ring walking and sysfs knobs shared by the pmutest
+ * programs; the helpers are inline so that each program takes what it uses.
  */
 #ifndef PMUTEST_TAP_H
 #define PMUTEST_TAP_H
@@ -33,7 +34,7 @@ static void result(bool ok, const char *name, const char *fmt, ...)
  * Call @fn on each sample in the perf ring buffer whose header page is
  * @meta, with the sample's body; returns the samples seen.
  */
-static long for_each_sample(struct perf_event_mmap_page *meta,
+static inline long for_each_sample(struct perf_event_mmap_page *meta,
 			    void (*fn)(const uint64_t *body, void *arg),
 			    void *arg)
 {
@@ -58,7 +59,7 @@ static long for_each_sample(struct perf_event_mmap_page *meta,
 }
 
 /* Write @val to the file @path if it exists; its old value in @old. */
-static void sysfs_swap(const char *path, const char *val, char *old, int len)
+static inline void sysfs_swap(const char *path, const char *val, char *old, int len)
 {
 	FILE *f = fopen(path, "r+");
 
@@ -77,7 +78,7 @@ static void sysfs_swap(const char *path, const char *val, char *old, int len)
  * samples of.  The checks are of the PMU, not of that policy: turn it
  * off and restore the default rate.
  */
-static void perf_unthrottle(void)
+static inline void perf_unthrottle(void)
 {
 	sysfs_swap("/proc/sys/kernel/perf_cpu_time_max_percent", "0", NULL, 0);
 	sysfs_swap("/proc/sys/kernel/perf_event_max_sample_rate", "100000",

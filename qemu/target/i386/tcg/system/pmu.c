@@ -6,11 +6,13 @@
  * full-width writes and adaptive PEBS (pebs.c).  Linux's perf driver
  * runs on it unmodified.
  *
- * What counts: retired instructions; core and reference cycles, taken as
- * one per instruction (TCG has no notion of a cycle); instructions that
- * load (MEM_INST_RETIRED.ALL_LOADS, and MEM_TRANS_RETIRED.LOAD_LATENCY)
- * and instructions that store (MEM_INST_RETIRED.ALL_STORES).  Other
- * events can be programmed and read back but do not count.
+ * What counts: retired instructions; core cycles and the fixed
+ * reference-cycles counter, taken as one per instruction (TCG has no
+ * notion of a cycle, nor a reference clock); instructions that load
+ * (MEM_INST_RETIRED.ALL_LOADS, and MEM_TRANS_RETIRED.LOAD_LATENCY) and
+ * instructions that store (MEM_INST_RETIRED.ALL_STORES).  Other events,
+ * reference cycles on a GP counter among them (leaf 0xA marks it
+ * unavailable), can be programmed and read back but do not count.
  *
  * Generated code counts into one countdown per kind of event and CPL
  * class: 0 for CPL 0, 1 for CPL 1-3, as a counter's OS and USR bits
@@ -77,9 +79,10 @@
 /* GLOBAL_STATUS: the DS buffer reached its interrupt threshold. */
 #define PMU_STATUS_BUFFER_OVF   BIT_ULL(62)
 #define PMU_STATUS_COND_CHG     BIT_ULL(63)
-/* What GLOBAL_STATUS_RESET and _SET may name (#GP otherwise), as in KVM. */
-#define PMU_STATUS_VALID        (PMU_GLOBAL_MASK | PMU_STATUS_BUFFER_OVF | \
-                                 PMU_STATUS_COND_CHG)
+/* What GLOBAL_STATUS_SET may name (#GP otherwise): no CondChgd. */
+#define PMU_STATUS_SET_VALID    (PMU_GLOBAL_MASK | PMU_STATUS_BUFFER_OVF)
+/* What GLOBAL_STATUS_RESET may name, as KVM allows. */
+#define PMU_STATUS_RESET_VALID  (PMU_STATUS_SET_VALID | PMU_STATUS_COND_CHG)
 
 /* Event select bits (IA32_PERFEVTSELx). */
 #define EVTSEL_USR          BIT_ULL(16)
@@ -565,13 +568,13 @@ static bool pmu_write(CPUX86State *env, uint32_t index, uint64_t val)
     switch (index) {
     case MSR_CORE_PERF_GLOBAL_OVF_CTRL:
         /* GLOBAL_STATUS_RESET since version 4: write 1 to clear. */
-        if (val & ~PMU_STATUS_VALID) {
+        if (val & ~PMU_STATUS_RESET_VALID) {
             return false;
         }
         env->msr_global_status &= ~val;
         return true;
     case MSR_CORE_PERF_GLOBAL_STATUS_SET:
-        if (val & ~PMU_STATUS_VALID) {
+        if (val & ~PMU_STATUS_SET_VALID) {
             return false;
         }
         env->msr_global_status |= val;

@@ -2,8 +2,9 @@
 # guest-debs.sh ROOT PKG...: unpack Debian packages PKG, and the library
 # packages they depend on, into ROOT for the benchmark guest.  Nothing is
 # installed on the host and no service starts: the .debs are fetched with
-# `apt-get download` into build/dl/guest-debs and unpacked with
-# `dpkg-deb -x`.
+# `apt-get download` into build/dl/NAME, NAME being ROOT's, and unpacked
+# with `dpkg-deb -x`.  Each ROOT has its own download directory, since
+# each run removes the .debs its own set no longer needs.
 #
 # The package set is worked out from apt's metadata at each run, so a new
 # version (a bookworm point release, a changed library soname) is fetched
@@ -16,7 +17,7 @@ HP_STEP=guest-debs
 [ $# -ge 2 ] || hp_die "usage: guest-debs.sh ROOT PKG..."
 root=$1
 shift
-dl=$HP_BUILD/dl/guest-debs
+dl=$HP_BUILD/dl/$(basename "$root")
 mkdir -p "$dl"
 
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

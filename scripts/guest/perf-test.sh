@@ -5,7 +5,9 @@
 #    number, and as many cycles (the emulation's cycle is an instruction);
 #  - perf record of the load-latency event (cpu/mem-loads,ldlat=64/uP)
 #    on a program that reads one buffer attributes the samples' data
-#    addresses to that buffer, and perf report reads the file back.
+#    addresses to that buffer, and perf report reads the file back;
+#  - a plain perf record (its default event, precise cycles) samples a
+#    loop where it runs.
 # TAP on stdout.  Exit: 0 if every check passed, 1 otherwise.
 # Debian's programs are in /usr/bin, which init leaves out of PATH.
 export PATH=$PATH:/usr/bin
@@ -25,8 +27,10 @@ result() {
 }
 
 echo "TAP version 13"
-echo "1..5"
-# HyperPlace's PEBS counters would hold counters and LD_LAT.
+echo "1..6"
+# HyperPlace's PEBS counters would hold counters and LD_LAT; the choice
+# file reads "[auto] pebs abit".
+source=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/hyperplace/source)
 echo abit > /sys/kernel/mm/hyperplace/source
 # Under TCG a PMI takes milliseconds; perf's throttling is not under test.
 echo 0 > /proc/sys/kernel/perf_cpu_time_max_percent
@@ -65,9 +69,19 @@ ok=$(awk -v s="$samples" -v i="$in" 'BEGIN { print (s > 0 && i >= s * 0.95) }')
 result "$ok" "the samples' data addresses are in the loaded buffer" \
 	"$in of $samples in $lo-$hi"
 report=$(perf report -i /tmp/perf.data --stdio --sort=sym 2>&1)
-ok=$(echo "$report" | grep -q 'loads' && echo 1)
+ok=$(echo "$report" | grep -v '^#' | grep -q '\[\.\] loads *$' && echo 1)
 result "${ok:-0}" "perf report puts the samples in the reading function" \
 	"$(echo "$report" | grep -v '^#' | grep -v '^$' | head -3 | tr '\n' ' ')"
 
-echo auto > /sys/kernel/mm/hyperplace/source
+perf record -q -o /tmp/plain.data -- /hp/bin/perf-target spin 50000000 \
+	> /dev/null 2> /tmp/plain.err
+rc=$?
+event=$(perf evlist -i /tmp/plain.data 2> /dev/null)
+report=$(perf report -i /tmp/plain.data --stdio --sort=dso 2>&1)
+share=$(echo "$report" | awk '$2 == "perf-target" { sub(/%/, "", $1); print $1 }')
+ok=$(awk -v rc="$rc" -v s="${share:-0}" 'BEGIN { print (rc == 0 && s + 0 >= 90) }')
+result "$ok" "a plain perf record samples the loop where it runs" \
+	"perf record exit $rc, event $event, ${share:-0}% of samples in perf-target; $(head -c 200 /tmp/plain.err)"
+
+echo "${source:-auto}" > /sys/kernel/mm/hyperplace/source
 exit $failed

@@ -4,18 +4,21 @@
  * /dev/cpu/0/msr and the local APIC page in /dev/mem: reserved and
  * read-only bits take #GP and change nothing, a counter overflow sets its
  * GLOBAL_STATUS bit, GLOBAL_STATUS_RESET and _SET clear and set it, the
- * legacy counter alias sign-extends, and a masked LVTPC entry keeps an
- * overflow from interrupting.  Meant for a TCG guest with QEMU's x-tcg-pmu
- * (Ice Lake server, PMU version 5); TAP on stdout.
+ * legacy counter alias sign-extends, a masked LVTPC entry keeps an
+ * overflow from interrupting, and reference cycles count on the fixed
+ * counter only, as leaf 0xA says.  Meant for a TCG guest with QEMU's
+ * x-tcg-pmu (Ice Lake server, PMU version 5); TAP on stdout.
  *
  *   pmu-msr-test
  *
- * It takes the last general-purpose counter, which must be unused: it
- * switches HyperPlace to the Accessed-bit source for its run, so that no
- * PEBS counter is programmed, and puts everything back at the end.
+ * It takes the last general-purpose counter, which must be unused, and
+ * briefly fixed counter 2.  It switches HyperPlace to the Accessed-bit
+ * source for its run, so that no PEBS counter is programmed, and puts
+ * everything back at the end.
  * Exit: 0 if every check passed, 1 otherwise.
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -35,6 +38,7 @@
 #define MSR_EVTSEL(i)		(0x186 + (i))
 #define MSR_MISC_ENABLE		0x1a0
 #define MSR_PERF_CAPABILITIES	0x345
+#define MSR_FIXED_CTR(j)	(0x309 + (j))
 #define MSR_FIXED_CTR_CTRL	0x38d
 #define MSR_GLOBAL_STATUS	0x38e
 #define MSR_GLOBAL_CTRL		0x38f
@@ -52,6 +56,7 @@
 #define CTR_WIDTH_MASK		((1ULL << 48) - 1)
 
 #define EVTSEL_INST_RETIRED	0xc0
+#define EVTSEL_REF_CYCLES	0x013c	/* CPU_CLK_UNHALTED.REF_XCLK */
 #define EVTSEL_USR		(1ULL << 16)
 #define EVTSEL_INT		(1ULL << 20)
 #define EVTSEL_ANY		(1ULL << 21)
@@ -60,6 +65,10 @@
 
 #define APIC_LVTPC		0x340
 #define APIC_LVT_MASKED		(1U << 16)
+
+#define MISC_ENABLE_EMON	(1ULL << 7)
+#define GLOBAL_STATUS_COND_CHG	(1ULL << 63)
+#define FIXED_CTRL_USR		2
 
 #define HP_SOURCE		"/sys/kernel/mm/hyperplace/source"
 
@@ -147,13 +156,16 @@ static void check_reserved_bits(void)
 		      1ULL << 48);
 	check_refused("GLOBAL_STATUS_RESET bit 40 is reserved",
 		      MSR_GLOBAL_STATUS_RESET, 1ULL << 40);
+	check_refused("GLOBAL_STATUS_SET has no CondChgd bit",
+		      MSR_GLOBAL_STATUS_SET, GLOBAL_STATUS_COND_CHG);
 	check_refused("GLOBAL_STATUS is read-only", MSR_GLOBAL_STATUS, CTR_BIT);
 	check_refused("PERF_CAPABILITIES is read-only", MSR_PERF_CAPABILITIES,
 		      rdmsr_or_0(MSR_PERF_CAPABILITIES) ^ 1);
 	check_refused("MISC_ENABLE's PEBS-unavailable bit is read-only",
 		      MSR_MISC_ENABLE, misc ^ 1ULL << 12);
-	check_refused("MISC_ENABLE's performance-monitoring bit is read-only",
-		      MSR_MISC_ENABLE, misc ^ 1ULL << 7);
+	check_taken("MISC_ENABLE ignores a write to its performance-monitoring bit",
+		    MSR_MISC_ENABLE, misc ^ MISC_ENABLE_EMON, misc);
+	wrmsr(MSR_MISC_ENABLE, misc);
 	check_taken("the legacy counter alias sign-extends 32 bits",
 		    MSR_PERFCTR(CTR), 0x80000000ULL, 0xffff80000000ULL);
 	wrmsr(MSR_PMC(CTR), 0);
@@ -242,34 +254,83 @@ static void check_masked_lvtpc(void)
 {
 	volatile uint32_t *apic = map_apic();
 	uint32_t lvtpc = 0;
-	long nmi_before = 0, nmi_after = 0;
+	long pmi_before = 0, pmi_after = 0;
 	uint64_t status = 0;
 
 	if (apic) {
 		lvtpc = apic[APIC_LVTPC / 4];
 		apic[APIC_LVTPC / 4] = lvtpc | APIC_LVT_MASKED;
-		nmi_before = interrupts("NMI:");
+		pmi_before = interrupts("PMI:");
 		run_to_overflow(1000, EVTSEL_INT, 10000);
-		nmi_after = interrupts("NMI:");
+		pmi_after = interrupts("PMI:");
 		status = rdmsr_or_0(MSR_GLOBAL_STATUS);
 		wrmsr(MSR_GLOBAL_STATUS_RESET, CTR_BIT);
 		apic[APIC_LVTPC / 4] = lvtpc;
 		munmap((void *)apic, 4096);
 	}
-	result(apic && (status & CTR_BIT) && nmi_after == nmi_before &&
-	       nmi_before >= 0, "a masked LVTPC keeps an overflow from interrupting",
-	       "%s; LVTPC %#x; GLOBAL_STATUS %#" PRIx64 "; NMIs %ld -> %ld",
+	result(apic && (status & CTR_BIT) && pmi_after == pmi_before &&
+	       pmi_before >= 0, "a masked LVTPC keeps an overflow from interrupting",
+	       "%s; LVTPC %#x; GLOBAL_STATUS %#" PRIx64 "; PMIs %ld -> %ld",
 	       apic ? "APIC mapped" : strerror(errno), lvtpc, status,
-	       nmi_before, nmi_after);
+	       pmi_before, pmi_after);
+}
+
+/*
+ * TCG has no reference clock: leaf 0xA marks the GP counters' reference
+ * cycles event unavailable, and only the fixed counter counts them (one
+ * per instruction, as it does cycles).
+ */
+static void check_reference_cycles(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+	uint64_t ctrl = rdmsr_or_0(MSR_FIXED_CTR_CTRL);
+	uint64_t global = rdmsr_or_0(MSR_GLOBAL_CTRL), gp = 0, fixed = 0;
+	bool free = !(ctrl & 0xf00);
+
+	__cpuid(0xa, eax, ebx, ecx, edx);
+	result(ebx & 1U << 2, "leaf 0xA marks GP reference cycles unavailable",
+	       "CPUID.0AH: EAX %#x EBX %#x", eax, ebx);
+
+	if (free) {
+		wrmsr(MSR_GLOBAL_CTRL, global | CTR_BIT | 1ULL << 34);
+		wrmsr(MSR_PMC(CTR), 0);
+		wrmsr(MSR_FIXED_CTR(2), 0);
+		wrmsr(MSR_EVTSEL(CTR),
+		      EVTSEL_REF_CYCLES | EVTSEL_USR | EVTSEL_EN);
+		wrmsr(MSR_FIXED_CTR_CTRL,
+		      ctrl | (uint64_t)FIXED_CTRL_USR << 8);
+		spin(100000);
+		wrmsr(MSR_FIXED_CTR_CTRL, ctrl);
+		wrmsr(MSR_EVTSEL(CTR), 0);
+		wrmsr(MSR_GLOBAL_CTRL, global);
+		rdmsr(MSR_PMC(CTR), &gp);
+		rdmsr(MSR_FIXED_CTR(2), &fixed);
+	}
+	/* The loop's 200000 instructions, plus a few around it. */
+	result(free && gp == 0 && fixed >= 200000 && fixed <= 210000,
+	       "reference cycles count on the fixed counter only",
+	       "fixed counter 2 %s; GP counter %" PRIu64 ", fixed counter 2 %"
+	       PRIu64 " over 200000 instructions", free ? "free" : "in use",
+	       gp, fixed);
+}
+
+/* The word in brackets of a HyperPlace choice file ("[auto] pebs abit"). */
+static void chosen(const char *line, char *word, size_t len)
+{
+	const char *open = strchr(line, '['), *close = strchr(line, ']');
+
+	word[0] = 0;
+	if (open && close > open && (size_t)(close - open) <= len)
+		snprintf(word, close - open, "%s", open + 1);
 }
 
 int main(void)
 {
-	char source[16] = "";
+	char line[64] = "", source[16] = "";
 	cpu_set_t cpu0;
 	uint64_t sel = 0;
 
-	printf("TAP version 13\n1..22\n");
+	printf("TAP version 13\n1..25\n");
 	CPU_ZERO(&cpu0);
 	CPU_SET(0, &cpu0);
 	if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
@@ -278,14 +339,22 @@ int main(void)
 	if (msr_fd < 0)
 		perror("/dev/cpu/0/msr");
 	/* No PEBS counters while the test holds one (and masks the LVT). */
-	sysfs_swap(HP_SOURCE, "abit", source, sizeof(source));
+	sysfs_swap(HP_SOURCE, "abit", line, sizeof(line));
+	chosen(line, source, sizeof(source));
 	rdmsr(MSR_EVTSEL(CTR), &sel);
 	result(msr_fd >= 0 && !sel, "the test's counter is free",
 	       "EVTSEL%d %#" PRIx64 "%s%s", CTR, sel, msr_fd < 0 ? ": " : "",
 	       msr_fd < 0 ? strerror(errno) : "");
+	if (msr_fd < 0 || sel) {
+		printf("Bail out! no MSR access or counter %d in use\n", CTR);
+		if (source[0])
+			sysfs_swap(HP_SOURCE, source, NULL, 0);
+		return 1;
+	}
 	check_reserved_bits();
 	check_overflow_status();
 	check_masked_lvtpc();
+	check_reference_cycles();
 	if (source[0])
 		sysfs_swap(HP_SOURCE, source, NULL, 0);
 	return failed ? 1 : 0;

@@ -742,11 +742,12 @@ cmd_bench() {
 	[ $RUN = 1 ] || cat <<EOF
 # Benchmarks with KVM + PEBS, guest tiers bound to host nodes $FAST_NODE (fast)
 # and $SLOW_NODE (slow), QEMU on the fast node's CPUs.  '$ME bench --run' runs them.
-# With PEBS=1 the guest's HyperPlace samples with PEBS (source auto), so every
-# HyperPlace row is PEBS-driven; runs without PEBS=1 (still KVM) give the
-# Accessed-bit sampler's figures.  Each run overwrites its TSV: copy it first.
+# With PEBS=1 the guest has the host's PEBS: row hyperplace-pebs samples with
+# it, row hyperplace-abit with Accessed bits (each forces its source); runs
+# without PEBS=1 (still KVM) have no PEBS row.  Each run overwrites its TSV:
+# copy it first.
 EOF
-	step "1. GUPS, redis and sqlite3 with their hot data starting on the slow node, BENCH_SECS (60) s per run: allfast, allslow, none, HyperPlace (row hyperplace-abit: here real PEBS, as the source is auto; row hyperplace-pebs: real PEBS plus injected samples), TPP, DAMON (swept) -> $b/vm.tsv, vm-sweep.tsv, vm-WORKLOAD.png, kept as vm-pebs.tsv, vm-sweep-pebs.tsv, vm-pebs-WORKLOAD.png" \
+	step "1. GUPS, redis and sqlite3 with their hot data starting on the slow node, BENCH_SECS (60) s per run: allfast, allslow, none, HyperPlace (row hyperplace-abit: the Accessed-bit sampler; row hyperplace-pebs: PEBS; each forces its source), TPP, DAMON (swept) -> $b/vm.tsv, vm-sweep.tsv, vm-WORKLOAD.png, kept as vm-pebs.tsv, vm-sweep-pebs.tsv, vm-pebs-WORKLOAD.png" \
 		"$pre $m bench-vm PEBS=1 && cp $(q "$b/vm.tsv") $(q "$b/vm-pebs.tsv") && cp $(q "$b/vm-sweep.tsv") $(q "$b/vm-sweep-pebs.tsv") && { for w in gups redis sqlite; do cp $(q "$b")/vm-\$w.png $(q "$b")/vm-pebs-\$w.png; done 2>/dev/null || true; }"
 	step "2. the same without PEBS (KVM, Accessed-bit sampler) -> $b/vm.tsv" \
 		"$pre $m bench-vm"

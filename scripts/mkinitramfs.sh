@@ -115,9 +115,9 @@ fi
 # Programs the tests and benchmarks run in the guest.
 ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
 	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"
-for tool in nodeof/nodeof inject/hp-inject nodefill/nodefill membind/membind \
+for tool in nodeof/nodeof nodefill/nodefill membind/membind \
 	    pmutest/pmu-test pmutest/pebs-test pmutest/pmu-msr-test \
-	    pmutest/perf-target; do
+	    pmutest/perf-target policy/hp-policy; do
 	ccache gcc -static -O2 -Wall -Wextra -Werror \
 		-o "$stage/hp/bin/${tool#*/}" "$HP_ROOT/tools/hyperplace/$tool.c"
 done

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Concurrency stress in the debug guest (make check-debug): while a GUPS
 # hot set is being placed, knob writes, a storm of short processes that
-# map, fill, check and unmap memory, samples injected for them, CPU 1 going
-# offline and online, and memory blocks of the slow node going offline
-# and online all race placement.  Lockdep, KASAN and kmemleak watch the
+# map, fill, check and unmap memory, samples injected for them, processes
+# that keep changing their placement policy (prctl), CPU 1 going offline
+# and online, and memory blocks of the slow node going offline and online
+# all race placement.  Lockdep, KASAN and kmemleak watch the
 # kernel (the runner fails the run on any report); this checks the data
 # and that every storm really ran.  TAP on stdout.
 #   stress.sh SECONDS   how long the storms last (120)
@@ -49,6 +50,19 @@ storm() {
 	echo "$i $bad" > /tmp/stress.storm.$1
 }
 
+# Processes that flip their prctl policy (default, exclude, include)
+# every 2 ms for a second or more while they touch their data, so that
+# the sampler finds them and placement runs; each checks its pages at
+# exit.
+policies() {
+	i=0 bad=0
+	while until_end; do
+		hp-policy flip 500 8 2>> /tmp/stress.policies.err || bad=$((bad + 1))
+		i=$((i + 1))
+	done
+	echo "$i $bad" > /tmp/stress.policies
+}
+
 cpus() {
 	i=0
 	while until_end; do
@@ -77,7 +91,7 @@ memory() {
 }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 for k in enabled migrate; do echo 1 > $hp/$k; done
 echo 500 > $hp/epoch_ms
 . /hp/hotset.sh
@@ -90,7 +104,8 @@ storm a & p2=$!
 storm b & p3=$!
 cpus & p4=$!
 memory & p5=$!
-wait $p1 $p2 $p3 $p4 $p5
+policies & p6=$!
+wait $p1 $p2 $p3 $p4 $p5 $p6
 echo 1 > /sys/devices/system/cpu/cpu1/online
 
 kill -USR2 "$pid"
@@ -102,6 +117,9 @@ read -r na bada < /tmp/stress.storm.a
 read -r nb badb < /tmp/stress.storm.b
 ok "storm_processes_kept_their_data" $((bada + badb)) \
 	"$((na + nb)) processes, $((bada + badb)) found a page changed or failed"
+read -r np badp < /tmp/stress.policies
+ok "policy_flips_kept_their_data" $([ "$np" -gt 0 ] && [ "$badp" -eq 0 ]; echo $?) \
+	"$np processes flipped their policy 500 times each, $badp failed: $(head -c 300 /tmp/stress.policies.err 2>/dev/null)"
 ok "knob_writes_ran" $([ "$(cat /tmp/stress.knobs)" -gt 0 ]; echo $?) \
 	"$(cat /tmp/stress.knobs) knob changes"
 ok "cpu_hotplug_ran" $([ "$(cat /tmp/stress.cpus)" -gt 0 ]; echo $?) \

@@ -66,6 +66,17 @@ static DEFINE_PER_CPU(struct hp_pebs_cpu, hp_pebs_cpu);
 static DEFINE_MUTEX(hp_pebs_lock);
 static struct hp_pebs_config hp_pebs_cfg;
 static int hp_pebs_hp_state = -1;
+
+/*
+ * A large-PEBS counter asks perf for context-switch callbacks, and perf
+ * turns those on for the first such event with static_branch_enable(),
+ * which takes cpus_read_lock().  The CPU-online callback runs under the
+ * hotplug lock, where that is recursive locking (lockdep says so, and a
+ * pending hotplug writer would deadlock it).  This event, created
+ * outside the callbacks and never enabled, keeps the callbacks on while
+ * the counters run, so the callbacks never turn them on themselves.
+ */
+static struct perf_event *hp_pebs_keeper;
 /* CPUs whose counters were created; none means no PEBS after all. */
 static atomic_t hp_pebs_cpus = ATOMIC_INIT(0);
 
@@ -221,7 +232,7 @@ static void hp_pebs_overflow(struct perf_event *event,
 }
 
 static struct perf_event *hp_pebs_event(int cpu, u64 config, u64 ldlat,
-					u64 period)
+					u64 period, bool disabled)
 {
 	struct perf_event_attr attr = {
 		.type		= PERF_TYPE_RAW,
@@ -232,6 +243,7 @@ static struct perf_event *hp_pebs_event(int cpu, u64 config, u64 ldlat,
 		.sample_type	= PERF_SAMPLE_ADDR | PERF_SAMPLE_WEIGHT_STRUCT,
 		.precise_ip	= 2,
 		.pinned		= 1,
+		.disabled	= disabled,
 		.exclude_kernel	= 1,
 		.exclude_hv	= 1,
 	};
@@ -255,9 +267,9 @@ static int hp_pebs_cpu_online(unsigned int cpu)
 	struct perf_event *load, *store;
 
 	load = hp_pebs_event(cpu, HP_EVENT_LOAD_LATENCY, hp_pebs_cfg.ldlat,
-			     hp_pebs_cfg.load_period);
+			     hp_pebs_cfg.load_period, false);
 	store = hp_pebs_event(cpu, HP_EVENT_ALL_STORES, 0,
-			      hp_pebs_cfg.store_period);
+			      hp_pebs_cfg.store_period, false);
 	/* A CPU without samples is better than a CPU that stays offline. */
 	if (IS_ERR(load) || IS_ERR(store)) {
 		pr_warn("no PEBS counters on CPU %u: %ld\n", cpu,
@@ -347,6 +359,17 @@ bool hp_pebs_supported(void)
 	return !hp_pebs_missing();
 }
 
+/* Stop what hp_pebs_start() started; hp_pebs_lock held. */
+static void hp_pebs_teardown(void)
+{
+	if (hp_pebs_hp_state >= 0) {
+		cpuhp_remove_state(hp_pebs_hp_state);
+		hp_pebs_hp_state = -1;
+	}
+	hp_pebs_release(&hp_pebs_keeper);
+	x86_pebs_consumer_unregister(&hp_pebs_consumer);
+}
+
 /**
  * hp_pebs_start() - start the counters on every online CPU
  * @cfg: periods and load-latency threshold, already validated
@@ -368,28 +391,32 @@ int hp_pebs_start(const struct hp_pebs_config *cfg)
 		return -EOPNOTSUPP;
 	}
 	mutex_lock(&hp_pebs_lock);
-	if (hp_pebs_hp_state >= 0) {
-		cpuhp_remove_state(hp_pebs_hp_state);
-		hp_pebs_hp_state = -1;
-		x86_pebs_consumer_unregister(&hp_pebs_consumer);
-	}
+	if (hp_pebs_hp_state >= 0)
+		hp_pebs_teardown();
 	hp_pebs_cfg = *cfg;
 	ret = x86_pebs_consumer_register(&hp_pebs_consumer);
 	if (ret)
 		goto out;
+	hp_pebs_keeper = hp_pebs_event(raw_smp_processor_id(),
+				       HP_EVENT_ALL_STORES, 0,
+				       hp_pebs_cfg.store_period, true);
+	if (IS_ERR(hp_pebs_keeper)) {
+		ret = PTR_ERR(hp_pebs_keeper);
+		hp_pebs_keeper = NULL;
+		hp_pebs_teardown();
+		goto out;
+	}
 	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hyperplace/pebs:online",
 				hp_pebs_cpu_online, hp_pebs_cpu_offline);
 	if (ret < 0) {
-		x86_pebs_consumer_unregister(&hp_pebs_consumer);
+		hp_pebs_teardown();
 		goto out;
 	}
 	hp_pebs_hp_state = ret;
 	ret = 0;
 	if (!atomic_read(&hp_pebs_cpus)) {
 		pr_info_once("PEBS source unavailable: no CPU accepted the counters\n");
-		cpuhp_remove_state(hp_pebs_hp_state);
-		hp_pebs_hp_state = -1;
-		x86_pebs_consumer_unregister(&hp_pebs_consumer);
+		hp_pebs_teardown();
 		ret = -ENODEV;
 	}
 out:
@@ -403,11 +430,8 @@ out:
 void hp_pebs_stop(void)
 {
 	mutex_lock(&hp_pebs_lock);
-	if (hp_pebs_hp_state >= 0) {
-		cpuhp_remove_state(hp_pebs_hp_state);
-		hp_pebs_hp_state = -1;
-		x86_pebs_consumer_unregister(&hp_pebs_consumer);
-	}
+	if (hp_pebs_hp_state >= 0)
+		hp_pebs_teardown();
 	mutex_unlock(&hp_pebs_lock);
 }
 

@@ -118,7 +118,9 @@ ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
 for tool in nodeof/nodeof nodefill/nodefill membind/membind \
 	    pmutest/pmu-test pmutest/pebs-test pmutest/pmu-msr-test \
 	    pmutest/perf-target policy/hp-policy; do
+	# Against this kernel's uapi headers, as the kselftests are built.
 	ccache gcc -static -O2 -Wall -Wextra -Werror \
+		-isystem "$kobj/usr-headers/include" \
 		-o "$stage/hp/bin/${tool#*/}" "$HP_ROOT/tools/hyperplace/$tool.c"
 done
 make -s -C "$HP_ROOT/tools/hyperplace/gups" OUT="$HP_BUILD/gups" CC="ccache gcc"

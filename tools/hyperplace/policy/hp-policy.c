@@ -21,16 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
+#include <sys/prctl.h>	/* PR_*_HYPERPLACE: this kernel's uapi headers */
 #include <unistd.h>
-
-#ifndef PR_SET_HYPERPLACE
-#define PR_SET_HYPERPLACE	79
-#define PR_GET_HYPERPLACE	80
-#define PR_HYPERPLACE_DEFAULT	0
-#define PR_HYPERPLACE_EXCLUDE	1
-#define PR_HYPERPLACE_INCLUDE	2
-#endif
 
 static const char *const policy_names[] = {
 	[PR_HYPERPLACE_DEFAULT] = "default",

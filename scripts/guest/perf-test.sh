@@ -6,8 +6,8 @@
 #  - perf record of the load-latency event (cpu/mem-loads,ldlat=64/uP)
 #    on a program that reads one buffer attributes the samples' data
 #    addresses to that buffer, and perf report reads the file back;
-#  - a plain perf record (its default event, precise cycles) samples a
-#    loop where it runs.
+#  - a plain perf record takes its default event, precise cycles (PEBS),
+#    and samples a loop where it runs.
 # TAP on stdout.  Exit: 0 if every check passed, 1 otherwise.
 # Debian's programs are in /usr/bin, which init leaves out of PATH.
 export PATH=$PATH:/usr/bin
@@ -76,10 +76,12 @@ result "${ok:-0}" "perf report puts the samples in the reading function" \
 perf record -q -o /tmp/plain.data -- /hp/bin/perf-target spin 50000000 \
 	> /dev/null 2> /tmp/plain.err
 rc=$?
-event=$(perf evlist -i /tmp/plain.data 2> /dev/null)
+# Without a PMU perf falls back to cpu-clock: the event must be precise
+# cycles, that is PEBS.
+event=$(perf evlist -v -i /tmp/plain.data 2> /dev/null | grep -o '^[a-z-]*:\|precise_ip: [0-9]' | tr -d '\n')
 report=$(perf report -i /tmp/plain.data --stdio --sort=dso 2>&1)
 share=$(echo "$report" | awk '$2 == "perf-target" { sub(/%/, "", $1); print $1 }')
-ok=$(awk -v rc="$rc" -v s="${share:-0}" 'BEGIN { print (rc == 0 && s + 0 >= 90) }')
+ok=$(awk -v rc="$rc" -v s="${share:-0}" -v e="$event" 'BEGIN { print (rc == 0 && s + 0 >= 90 && e ~ /^cycles:precise_ip: [1-3]$/) }')
 result "$ok" "a plain perf record samples the loop where it runs" \
 	"perf record exit $rc, event $event, ${share:-0}% of samples in perf-target; $(head -c 200 /tmp/plain.err)"
 

@@ -16,7 +16,7 @@ export HP_PEBS := $(PEBS)
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
 	bench-sim bench-sampling bench-vm bench-hyperflex calibrate docs qemu-src series series-build kvm-unit-tests \
-	check-debug fuzz fuzz-range clean distclean help
+	check-debug fuzz fuzz-range fuzz-balloon-tiers clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
 
@@ -66,11 +66,15 @@ run: all ## the main job: boot the two-tier guest and show its tiers and HyperPl
 bench-sim: linux-src ## trace-replay simulator: every policy on every workload (TSV + PNG)
 	@$(MAKE) -s -C tools/hyperplace OUT=$(CURDIR)/build/sim KSRC=$(CURDIR)/build/linux bench-sim
 
-fuzz: fuzz-range ## every fuzzer in turn on one core, FUZZ_SECS=60 seconds each
+fuzz: fuzz-range fuzz-balloon-tiers ## every fuzzer in turn on one core, FUZZ_SECS=60 seconds each
 
 # FUZZ_SECS reaches the sub-make from the command line through MAKEFLAGS.
 fuzz-range: linux-src ## libFuzzer on the range classifier (crashes: build/unit/fuzz-range/)
 	@$(MAKE) -s -C tools/testing/hyperplace OUT=$(CURDIR)/build/unit KSRC=$(CURDIR)/build/linux fuzz
+
+# The first run builds an ASan QEMU for fuzzing (about 20 minutes).
+fuzz-balloon-tiers: deps ## libFuzzer on QEMU's virtio-balloon tier queues (crashes: build/fuzz/balloon-tiers/)
+	@$(S)/fuzz-balloon-tiers.sh
 
 bench-sampling: all ## in the guest: PEBS consumer ns/record; each source's samples/s and CPU; the cost to GUPS (TSV)
 	@mkdir -p build/bench

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# fuzz-balloon-tiers.sh [--regress]
+#
+# libFuzzer on QEMU's virtio-balloon tier queues: builds qemu-fuzz-x86_64
+# (clang, ASan, UBSan; scripts/build-qemu-fuzz.sh) and runs its
+# virtio-balloon-tiers-fuzz target for FUZZ_SECS seconds (60) on one core.
+# Seeds come from scripts/balloon-tiers-fuzz-seeds.py, new inputs go to
+# build/fuzz/balloon-tiers/corpus, crashes to build/fuzz/balloon-tiers/.
+# Crashes once found and fixed are kept in
+# tools/testing/hyperplace/balloon-tiers-corpus/ and replayed first.
+#
+# --regress: run each seed and kept crash once instead, TAP.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+HP_STEP=fuzz-balloon-tiers
+
+target=virtio-balloon-tiers-fuzz
+dir=$HP_BUILD/fuzz/balloon-tiers
+kept=$HP_ROOT/tools/testing/hyperplace/balloon-tiers-corpus
+secs=${FUZZ_SECS:-60}
+
+"$HP_ROOT/scripts/build-qemu-fuzz.sh"
+# The binary takes its target from its name after "-target-".
+bin=$HP_BUILD/obj/qemu-fuzz/qemu-fuzz-x86_64-target-$target
+ln -sfn qemu-fuzz-x86_64 "$bin"
+mkdir -p "$dir/corpus"
+rm -rf "$dir/seeds"
+"$HP_ROOT/scripts/balloon-tiers-fuzz-seeds.py" "$dir/seeds"
+cp "$kept"/* "$dir/seeds/" 2>/dev/null || true
+
+if [ "${1:-}" = --regress ]; then
+	exec "$HP_ROOT/tools/testing/hyperplace/fuzz-regress.sh" "$bin" "$dir/seeds"
+fi
+
+# run LOG ARGS...: the fuzzer; a crash, leak or sanitizer report fails
+run() {
+	local log=$1
+	shift
+	# The machine's RAM is guest memory of this process: allow for it.
+	if ! "$bin" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+		-artifact_prefix="$dir/" "$@" > "$log" 2>&1; then
+		grep -A30 -m1 'ERROR\|runtime error\|deadly signal' "$log" >&2 || tail -30 "$log" >&2
+		hp_die "$target found a crash or leak: input in $dir/ (crash-*, leak-*), log $log"
+	fi
+}
+
+hp_log "fuzzing $target for $secs s (log $dir/fuzz.log)"
+# Leak checks after every input that allocated more than it freed would
+# scan all of QEMU's memory, ten times slower: the corpus is checked
+# for leaks below, once per input that brought new coverage.
+run "$dir/fuzz.log" -detect_leaks=0 -max_total_time="$secs" "$dir/corpus" "$dir/seeds"
+grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$dir/fuzz.log" | sed "s/^/[$HP_STEP] /"
+hp_log "leak check of the corpus, $(find "$dir/corpus" -type f | wc -l) inputs (log $dir/leaks.log)"
+run "$dir/leaks.log" -detect_leaks=1 -runs=0 "$dir/corpus" "$dir/seeds"

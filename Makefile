@@ -72,7 +72,7 @@ fuzz: fuzz-range fuzz-balloon-tiers ## every fuzzer in turn on one core, FUZZ_SE
 fuzz-range: linux-src ## libFuzzer on the range classifier (crashes: build/unit/fuzz-range/)
 	@$(MAKE) -s -C tools/testing/hyperplace OUT=$(CURDIR)/build/unit KSRC=$(CURDIR)/build/linux fuzz
 
-# The first run builds an ASan QEMU for fuzzing (about 20 minutes).
+# The first run builds an ASan QEMU for fuzzing (about 1600 files).
 fuzz-balloon-tiers: deps ## libFuzzer on QEMU's virtio-balloon tier queues (crashes: build/fuzz/balloon-tiers/)
 	@$(S)/fuzz-balloon-tiers.sh
 

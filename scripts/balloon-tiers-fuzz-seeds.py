@@ -46,7 +46,7 @@ SEEDS = {
         request(DEFLATE, tier_req(FAST, [(FAST_PFN, 16)])),
     ],
     'both-tiers': [
-        action(TARGET, arg=3, value=8),
+        action(TARGET, arg=3, value=2048),
         request(INFLATE, tier_req(FAST, [(FAST_PFN, 8), (FAST_PFN + 64, 1)])),
         request(INFLATE, tier_req(SLOW, [(SLOW_PFN, 512)])),
         action(QUERY),
@@ -66,7 +66,7 @@ SEEDS = {
         request(DEFLATE, tier_req(FAST, [(FAST_PFN, 128)])),
     ],
     'throttle': [request(INFLATE, tier_req(FAST, [(FAST_PFN + i, 1)]))
-                 for i in range(6)] + [action(CLOCK, value=250)],
+                 for i in range(24)] + [action(CLOCK, value=250)],
     'stats': [
         request(STATS, stats([(FAST, 0, 1 << 24), (FAST, 1, 1 << 25),
                               (SLOW, 2, 7), (SLOW, 9, 1)])),
@@ -79,7 +79,7 @@ SEEDS = {
         request(DEFLATE, tier_req(FAST, [(FAST_PFN, 4)])),
     ],
     'config-actual': [
-        action(TARGET, arg=1, value=1),
+        action(TARGET, arg=1, value=4096),
         request(INFLATE, tier_req(FAST, [(FAST_PFN, 256)])),
         action(CONFIG, arg=FAST, value=256),
         action(CLOCK, value=2000),

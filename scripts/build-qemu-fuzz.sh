@@ -2,8 +2,8 @@
 # Build qemu-fuzz-x86_64, QEMU's libFuzzer binary (tests/qtest/fuzz), from
 # the patched source in build/qemu with clang, ASan and UBSan, in
 # build/obj/qemu-fuzz.  The regular QEMU build is left alone: this one is
-# instrumented and several times slower.  A first build takes about
-# 40 minutes on two cores; ccache makes later ones incremental.
+# instrumented and several times slower.  A first build compiles about
+# 1600 files; ccache makes later ones incremental.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=qemu-fuzz
@@ -18,21 +18,8 @@ conf=(--target-list=x86_64-softmmu --without-default-features
       --disable-docs --disable-werror --disable-install-blobs
       --python=/usr/bin/python3 --cc="ccache clang" --host-cc="ccache clang"
       --cxx="ccache clang++")
-conf_hash=$(printf '%s\n' "${conf[@]}" "$(cat "$HP_QEMU_SRC/.debian-version")" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$obj/.hyperplace-conf-hash" 2>/dev/null)" != "$conf_hash" ]; then
-	hp_log "configuring: ${conf[*]}"
-	rm -rf "$obj"
-	mkdir -p "$obj"
-	(cd "$obj" && "$HP_QEMU_SRC/configure" "${conf[@]}" > configure.log 2>&1) ||
-		{ tail -30 "$obj/configure.log" >&2; hp_die "QEMU configure failed; log: $obj/configure.log"; }
-	echo "$conf_hash" > "$obj/.hyperplace-conf-hash"
-fi
+hp_qemu_build "$obj" qemu-fuzz-x86_64 "${conf[@]}"
 
-hp_log "building qemu-fuzz-x86_64 (clang, ASan, UBSan; log $obj/build.log)"
-if ! ninja -C "$obj" -j"$HP_JOBS" qemu-fuzz-x86_64 > "$obj/build.log" 2>&1; then
-	grep -E 'error|FAILED' "$obj/build.log" | head -40 >&2
-	hp_die "qemu-fuzz build failed; log: $obj/build.log"
-fi
 # Debian's source has no firmware blobs and the fuzz binary takes no -L:
 # link Debian's where a binary run from the build tree looks for them.
 fw=$obj/qemu-bundle/usr/local/share/qemu

@@ -54,19 +54,5 @@ conf=(--target-list=x86_64-softmmu --without-default-features
       --disable-docs --disable-werror --disable-install-blobs
       --python=/usr/bin/python3 --cc="ccache gcc" --host-cc="ccache gcc"
       --cxx="ccache g++")
-conf_hash=$(printf '%s\n' "${conf[@]}" "$want_ver" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$HP_QEMU_OBJ/.hyperplace-conf-hash" 2>/dev/null)" != "$conf_hash" ]; then
-	hp_log "configuring: ${conf[*]}"
-	rm -rf "$HP_QEMU_OBJ"
-	mkdir -p "$HP_QEMU_OBJ"
-	(cd "$HP_QEMU_OBJ" && "$HP_QEMU_SRC/configure" "${conf[@]}" > configure.log 2>&1) ||
-		{ tail -30 "$HP_QEMU_OBJ/configure.log" >&2; hp_die "QEMU configure failed; log: $HP_QEMU_OBJ/configure.log"; }
-	echo "$conf_hash" > "$HP_QEMU_OBJ/.hyperplace-conf-hash"
-fi
-
-hp_log "building qemu-system-x86_64 (Debian qemu $want_ver)"
-if ! ninja -C "$HP_QEMU_OBJ" -j"$HP_JOBS" qemu-system-x86_64 > "$HP_QEMU_OBJ/build.log" 2>&1; then
-	grep -E 'error|FAILED' "$HP_QEMU_OBJ/build.log" | head -40 >&2
-	hp_die "QEMU build failed; log: $HP_QEMU_OBJ/build.log"
-fi
+hp_qemu_build "$HP_QEMU_OBJ" qemu-system-x86_64 "${conf[@]}"
 hp_log "$("$HP_QEMU_BIN" --version | head -1)"

@@ -18,6 +18,8 @@ target=virtio-balloon-tiers-fuzz
 dir=$HP_BUILD/fuzz/balloon-tiers
 kept=$HP_ROOT/tools/testing/hyperplace/balloon-tiers-corpus
 secs=${FUZZ_SECS:-60}
+# QEMU's --enable-ubsan recovers from what it finds: stop at the first.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 "$HP_ROOT/scripts/build-qemu-fuzz.sh"
 # The binary takes its target from its name after "-target-".

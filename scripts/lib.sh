@@ -26,3 +26,25 @@ export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-time_macros,include_file_mtime,inc
 
 hp_log() { printf '[%s] %s\n' "${HP_STEP:-hyperplace}" "$*"; }
 hp_die() { printf '[%s] ERROR: %s\n' "${HP_STEP:-hyperplace}" "$*" >&2; exit 1; }
+
+# hp_qemu_build OBJ TARGET CONFIGURE-ARGS...: configure build/qemu into OBJ
+# (again only when the arguments or the Debian version changed), then
+# build TARGET there with ninja; the logs stay in OBJ.
+hp_qemu_build() {
+	local obj=$1 target=$2 hash
+	shift 2
+	hash=$(printf '%s\n' "$@" "$(cat "$HP_QEMU_SRC/.debian-version")" | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$obj/.hyperplace-conf-hash" 2>/dev/null)" != "$hash" ]; then
+		hp_log "configuring: $*"
+		rm -rf "$obj"
+		mkdir -p "$obj"
+		(cd "$obj" && "$HP_QEMU_SRC/configure" "$@" > configure.log 2>&1) ||
+			{ tail -30 "$obj/configure.log" >&2; hp_die "QEMU configure failed; log: $obj/configure.log"; }
+		echo "$hash" > "$obj/.hyperplace-conf-hash"
+	fi
+	hp_log "building $target (log $obj/build.log)"
+	if ! ninja -C "$obj" -j"$HP_JOBS" "$target" > "$obj/build.log" 2>&1; then
+		grep -E 'error|FAILED' "$obj/build.log" | head -40 >&2
+		hp_die "$target build failed; log: $obj/build.log"
+	fi
+}

@@ -90,7 +90,6 @@ typedef struct TierFuzz {
 static void tier_fuzz_start(TierFuzz *f)
 {
     uint64_t features;
-    unsigned int i;
 
     qvirtio_start_device(f->vdev);
     features = qvirtio_get_features(f->vdev);
@@ -193,7 +192,11 @@ static void tier_fuzz_request(TierFuzz *f, const TierFuzzAction *a,
     }
 }
 
-/* What a driver would write: actual of tier arg % 2 (or past the tiers) */
+/*
+ * What a driver would write: the actual of tier arg % 3, the third past
+ * the tiers.  Through the virtio-pci BAR: meson builds this target only
+ * for machines whose balloon is a PCI device.
+ */
 static void tier_fuzz_config(TierFuzz *f, const TierFuzzAction *a)
 {
     QVirtioPCIDevice *pci = container_of(f->vdev, QVirtioPCIDevice, vdev);
@@ -203,14 +206,16 @@ static void tier_fuzz_config(TierFuzz *f, const TierFuzzAction *a)
                       offsetof(struct virtio_balloon_tier_config, actual);
 
     qpci_io_writel(pci->pdev, pci->bar, pci->device_cfg_offset + offset,
-                   a->value | (uint32_t)a->cut << 16);
+                   le16_to_cpu(a->value) | (uint32_t)a->cut << 16);
 }
 
 static void tier_fuzz_target(const TierFuzzAction *a)
 {
-    /* arg's low bits choose the tiers, cut scales value by MiB or GiB */
-    uint64_t unit = a->cut & 1 ? GiB : MiB;
-    uint64_t size = a->value * unit + (a->cut >> 1) * 4096;
+    /*
+     * arg's low bits choose the tiers; the size is in 4 KiB pages, so
+     * that most values fall inside a tier and some past it.
+     */
+    uint64_t size = (uint64_t)le16_to_cpu(a->value) * 4096 + a->cut;
 
     qmp_balloon_tiers(a->arg & 1, size, a->arg & 2, size / 2, NULL);
 }
@@ -258,7 +263,8 @@ static void tier_fuzz_actions(TierFuzz *f, const uint8_t *data, size_t size)
             tier_fuzz_stop_cont(f);
             break;
         case TIER_FUZZ_CLOCK:
-            qtest_clock_step(f->qts, (a.value % 2048 + 1) * SCALE_MS);
+            qtest_clock_step(f->qts,
+                             (le16_to_cpu(a.value) % 2048 + 1) * SCALE_MS);
             break;
         }
         flush_events(f->qts);
@@ -303,7 +309,7 @@ static void virtio_balloon_tiers_pre_fuzz(QTestState *s)
 
 /*
  * Two nodes that make up the 64 MiB qos_fuzz gives the machine, one per
- * tier, and a low request rate so that the fuzzer reaches the throttle.
+ * tier, and a request rate (20 per 100 ms slot) that bursts reach.
  */
 static void *virtio_balloon_tiers_setup(GString *cmd_line, void *arg)
 {
@@ -315,7 +321,7 @@ static void *virtio_balloon_tiers_setup(GString *cmd_line, void *arg)
                     " -numa node,nodeid=0,memdev=fast"
                     " -numa node,nodeid=1,memdev=slow"
                     " -global virtio-balloon-device.tiers=on"
-                    " -global virtio-balloon-device.tier-rate=20 ");
+                    " -global virtio-balloon-device.tier-rate=200 ");
     return arg;
 }
 

@@ -39,7 +39,9 @@ SPLAT = re.compile(
     r"|UBSAN: |possible circular locking|possible recursive locking"
     r"|inconsistent lock state|suspicious RCU usage|Call Trace:"
     r"|------------\[ cut here \]------------"
-    r"|unreferenced object 0x|kmemleak: \d+ new suspected memory leaks)")
+    r"|unreferenced object 0x|kmemleak: \d+ new suspected memory leaks"
+    # kmemleak off (e.g. its own allocation failed): leaks would go unseen
+    r"|kmemleak: Kernel memory leak detector disabled)")
 
 
 class Report:

@@ -127,6 +127,8 @@ done
 
 { cat "$tmp/console.log"; echo "[    2.000000] unreferenced object 0xffff888003e4c000 (size 64):"; } > "$tmp/splat.log"
 check_fails "results: a kmemleak report fails the run" r --console "$tmp/splat.log"
+{ cat "$tmp/console.log"; echo "[    2.000000] kmemleak: Kernel memory leak detector disabled"; } > "$tmp/kmemleak-off.log"
+check_fails "results: kmemleak turning itself off fails the run" r --alloc-failures-ok --console "$tmp/kmemleak-off.log"
 { cat "$tmp/console.log"; printf '[    2.0] sh: vmalloc error: size 24576, vm_struct allocation failed\n[    2.1] CPU: 1 UID: 0 PID: 128 Comm: sh\n[    2.2] Call Trace:\n'; } > "$tmp/alloc.log"
 check_fails "results: an allocation-failure report is a splat by default" r --console "$tmp/alloc.log"
 check "results: ... but not with --alloc-failures-ok" r --alloc-failures-ok --console "$tmp/alloc.log"

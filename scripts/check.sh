@@ -154,6 +154,12 @@ if [ "$variant" = debug ]; then
 		judge "$1" $? --no-skip --alloc-failures-ok --tap "$1=$out/$1.tap" \
 			--splats "$out/$1/console.log"
 	done
+	hp_log "hyperflex-faults: the fast tier's balloon inflates while its allocations fail"
+	hf=$out/hyperflex-faults
+	"$HP_ROOT/scripts/hyperflex-test.py" --variant debug --faults --logdir "$hf" \
+		--tap "$hf.tap" --timeout 1200 > "$hf.log" 2>&1
+	judge hyperflex-faults $? --no-skip --alloc-failures-ok --tap "hyperflex-faults=$hf.tap" \
+		--splats "$hf/console.log"
 fi
 
 hp_log "pmu, pmu-msr, pebs: QEMU's emulated PMU (x-tcg-pmu) counts, interrupts, keeps the MSR rules and writes PEBS records"

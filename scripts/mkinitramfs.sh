@@ -104,7 +104,8 @@ install -m 0755 "$HP_ROOT/scripts/guest/selftest/"* "$stage/hp/selftest/"
 install -m 0755 "$HP_ROOT/scripts/guest/bench-sampling.sh" \
 	"$HP_ROOT/scripts/guest/placement-demo.sh" "$HP_ROOT/scripts/guest/hotset.sh" \
 	"$HP_ROOT/scripts/guest/hyperflex-test.sh" \
-	"$HP_ROOT/scripts/guest/fault-inject.sh" "$HP_ROOT/scripts/guest/stress.sh" \
+	"$HP_ROOT/scripts/guest/fault-inject.sh" "$HP_ROOT/scripts/guest/faults.sh" \
+	"$HP_ROOT/scripts/guest/stress.sh" \
 	"$HP_ROOT/scripts/guest/calibrate.sh" "$stage/hp/"
 # Where HyperPlace's and the balloon's code is, for fault injection's
 # stack filter (the debug kernel has fault injection).

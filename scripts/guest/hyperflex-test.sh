@@ -6,6 +6,8 @@
 # every assertion.  Sizes are in KiB, as meminfo gives them.
 #   hyperflex-test.sh full    every test (the two-tier VM with the feature)
 #   hyperflex-test.sh plain   the stock balloon only (feature off)
+#   hyperflex-test.sh faults  the debug kernel: the fast tier's balloon
+#                             inflates while its allocations fail
 #   hyperflex-test.sh bench ROUNDS MECH...  time taking 1 GiB from the fast
 #                             node with each MECH (hyperflex, balloon,
 #                             virtio-mem)
@@ -195,6 +197,39 @@ slowtier() {
 	step slowtier-node1 pages=16384
 }
 
+# faults: the host shrinks the fast tier by 256 MiB while 30% of the
+# allocations made by the balloon's code fail (the debug kernel's
+# failslab and fail_page_alloc, single pages included: the balloon falls
+# back to them), and grows it back once they stop.  The balloon must get
+# there all the same and say what failed.  Data written before and held
+# throughout must come back intact, and so must data written again and
+# again on the node while the balloon inflates and deflates: a page the
+# balloon let go of in an error path but the host still discards would
+# lose it.
+faults() {
+	. /hp/faults.sh
+	b0=$(total_kb 0)
+	hold 0 256 /tmp/hold-faults
+	h=$held
+	: > /tmp/churn
+	rm -f /tmp/churn-stop
+	(while [ ! -e /tmp/churn-stop ]; do
+		if nodefill 0 32 > /dev/null 2>&1; then echo ok; else echo bad; fi >> /tmp/churn
+	done) &
+	churn=$!
+	inject_faults balloon_tiers 30 0
+	step fault-shrink node=$b0
+	wait_total 0 $((b0 - 262144))
+	inject_faults balloon_tiers 0
+	step fault-grow node=$(total_kb 0)
+	wait_total 0 "$b0"
+	touch /tmp/churn-stop
+	wait $churn
+	release $h /tmp/hold-faults
+	step fault-done node=$(total_kb 0) intact=$intact \
+		churn_ok=$(grep -c ok /tmp/churn) churn_bad=$(grep -c bad /tmp/churn)
+}
+
 # Before each round the fast node's free memory is written, so that every
 # mechanism gives back resident memory.
 bench() {
@@ -240,6 +275,9 @@ bench)
 	;;
 plain)
 	plain
+	;;
+faults)
+	faults
 	;;
 full)
 	step begin node0=$(total_kb 0) node1=$(total_kb 1)

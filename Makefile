@@ -66,9 +66,9 @@ run: all ## the main job: boot the two-tier guest and show its tiers and HyperPl
 bench-sim: linux-src ## trace-replay simulator: every policy on every workload (TSV + PNG)
 	@$(MAKE) -s -C tools/hyperplace OUT=$(CURDIR)/build/sim KSRC=$(CURDIR)/build/linux bench-sim
 
-fuzz: fuzz-range fuzz-balloon-tiers ## every fuzzer in turn on one core, FUZZ_SECS=60 seconds each
+fuzz: fuzz-range fuzz-balloon-tiers ## every fuzzer in turn on one core, FUZZ_SECS=60 seconds each (FUZZ_RUNS=N: or N inputs)
 
-# FUZZ_SECS reaches the sub-make from the command line through MAKEFLAGS.
+# FUZZ_SECS and FUZZ_RUNS reach the sub-make from the command line through MAKEFLAGS.
 fuzz-range: linux-src ## libFuzzer on the range classifier (crashes: build/unit/fuzz-range/)
 	@$(MAKE) -s -C tools/testing/hyperplace OUT=$(CURDIR)/build/unit KSRC=$(CURDIR)/build/linux fuzz
 

@@ -3,7 +3,8 @@
 #
 # libFuzzer on QEMU's virtio-balloon tier queues: builds qemu-fuzz-x86_64
 # (clang, ASan, UBSan; scripts/build-qemu-fuzz.sh) and runs its
-# virtio-balloon-tiers-fuzz target for FUZZ_SECS seconds (60) on one core.
+# virtio-balloon-tiers-fuzz target for FUZZ_SECS seconds (60) on one core,
+# or until FUZZ_RUNS inputs ran if that comes first (FUZZ_SECS=0: no limit).
 # Seeds come from scripts/balloon-tiers-fuzz-seeds.py, new inputs go to
 # build/fuzz/balloon-tiers/corpus, crashes to build/fuzz/balloon-tiers/.
 # Crashes once found and fixed are kept in
@@ -18,6 +19,7 @@ target=virtio-balloon-tiers-fuzz
 dir=$HP_BUILD/fuzz/balloon-tiers
 kept=$HP_ROOT/tools/testing/hyperplace/balloon-tiers-corpus
 secs=${FUZZ_SECS:-60}
+runs=${FUZZ_RUNS:--1}
 # QEMU's --enable-ubsan recovers from what it finds: stop at the first.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -46,11 +48,11 @@ run() {
 	fi
 }
 
-hp_log "fuzzing $target for $secs s (log $dir/fuzz.log)"
+hp_log "fuzzing $target for $secs s, $runs inputs (-1: no limit; 0 s: no time limit; log $dir/fuzz.log)"
 # Leak checks after every input that allocated more than it freed would
 # scan all of QEMU's memory, ten times slower: the corpus is checked
 # for leaks below, once per input that brought new coverage.
-run "$dir/fuzz.log" -detect_leaks=0 -max_total_time="$secs" "$dir/corpus" "$dir/seeds"
+run "$dir/fuzz.log" -detect_leaks=0 -max_total_time="$secs" -runs="$runs" "$dir/corpus" "$dir/seeds"
 grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$dir/fuzz.log" | sed "s/^/[$HP_STEP] /"
 hp_log "leak check of the corpus, $(find "$dir/corpus" -type f | wc -l) inputs (log $dir/leaks.log)"
 run "$dir/leaks.log" -detect_leaks=1 -runs=0 "$dir/corpus" "$dir/seeds"

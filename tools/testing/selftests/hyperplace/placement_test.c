@@ -860,6 +860,8 @@ TEST_F(hp, prctl_policy_survives_exec)
  * A child that attaches itself, maps, touches, remaps, protects and
  * unmaps, then exits.
  */
+#define CHURN_CHILDREN	200
+
 static void churn_child(unsigned int seed)
 {
 	size_t len = (4 + seed % 8) * MiB;
@@ -897,45 +899,72 @@ static bool alive(int pid)
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
-/*
- * Count the processes HyperPlace holds state for (debugfs "ranges") that
- * are no longer alive; log them.  -1 if the file cannot be read.
- */
-static int dead_states(struct __test_metadata *_metadata, bool log)
-{
-	char *all = read_all(HP_DEBUGFS "/ranges"), *line;
-	int dead = 0, pid;
+/* The processes HyperPlace holds state for, from debugfs "ranges". */
+struct hp_states {
+	int listed;	/* processes listed */
+	int dead;	/* of them, no longer alive */
+	int children;	/* of them, a child of the churn */
+};
 
-	if (!all)
+/*
+ * Read the states, counting the dead ones and those of @kids (@nr pids);
+ * with @log, name each and its command.  -1 if the file cannot be read.
+ */
+static int read_states(struct __test_metadata *_metadata, struct hp_states *st,
+		       const pid_t *kids, unsigned int nr, bool log)
+{
+	char *all = read_all(HP_DEBUGFS "/ranges"), *line, path[64], *comm;
+	unsigned int i;
+	int pid;
+
+	memset(st, 0, sizeof(*st));
+	if (!all) {
+		st->dead = -1;
 		return -1;
+	}
 	for (line = all; line && *line; line = strchr(line, '\n')) {
 		if (*line == '\n')
 			line++;
-		if (sscanf(line, "pid %d ", &pid) == 1 && pid > 0 &&
-		    !alive(pid)) {
-			if (log)
-				TH_LOG("state left for pid %d", pid);
-			dead++;
-		}
+		if (sscanf(line, "pid %d ", &pid) != 1 || pid <= 0)
+			continue;
+		st->listed++;
+		st->dead += !alive(pid);
+		for (i = 0; i < nr && kids[i] != pid; i++)
+			;
+		st->children += i < nr;
+		if (!log)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		comm = read_all(path);
+		if (comm)
+			comm[strcspn(comm, "\n")] = 0;
+		TH_LOG("state held for pid %d (%s)%s%s", pid,
+		       comm ? comm : "gone", alive(pid) ? "" : ", not alive",
+		       i < nr ? ", a churned child" : "");
+		free(comm);
 	}
 	free(all);
-	return dead;
+	return 0;
 }
 
 /*
  * Processes come and go, and map, move, protect and unmap memory while
  * migration runs (a busy region is on the way to the fast node).  Every
  * child is managed (it attaches itself and checks it is listed) and sees
- * its own data; the region's data stays intact; and once the children are
- * gone HyperPlace holds state for no process that is not alive, and its
- * count of managed processes is back where it started.
+ * its own data, and the region's data stays intact.  Once the children
+ * are gone, HyperPlace holds state for none of them and for no process
+ * that is not alive, and its count of managed processes is the number of
+ * processes it lists.  With scope=all a process outside the test can be
+ * attached meanwhile, so the count is compared with the listing, not with
+ * the count before the churn (which it also logs).
  */
 TEST_F_TIMEOUT(hp, churn_leaves_no_state, MOVE_TIMEOUT_S + 180)
 {
 	unsigned int i, bad = 0, detached = 0;
 	unsigned long long mms0, mms = 0;
+	struct hp_states st = { .dead = -1 };
+	pid_t kids[CHURN_CHILDREN];
 	struct region r;
-	int dead = -1;
 	double end;
 
 	if (access(HP_DEBUGFS "/ranges", R_OK))
@@ -945,13 +974,14 @@ TEST_F_TIMEOUT(hp, churn_leaves_no_state, MOVE_TIMEOUT_S + 180)
 	/* This process is managed before the count is taken. */
 	ASSERT_TRUE(attach_self(r.p));
 	ASSERT_EQ(0, stat_read("mms", &mms0));
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < CHURN_CHILDREN; i++) {
 		int status;
 		pid_t pid = fork();
 
 		ASSERT_GE(pid, 0);
 		if (pid == 0)
 			churn_child(i);
+		kids[i] = pid;
 		/* A few at once, so some exit while others are sampled. */
 		if (i % 4 != 3)
 			continue;
@@ -970,16 +1000,20 @@ TEST_F_TIMEOUT(hp, churn_leaves_no_state, MOVE_TIMEOUT_S + 180)
 	/* Teardown can be deferred to a workqueue: give it time. */
 	end = now_s() + 60;
 	do {
-		dead = dead_states(_metadata, false);
-		if (!dead && !stat_read("mms", &mms) && mms == mms0)
+		if (!read_states(_metadata, &st, kids, i, false) &&
+		    !st.dead && !st.children && !stat_read("mms", &mms) &&
+		    mms == (unsigned long long)st.listed)
 			break;
 		usleep(POLL_US);
 	} while (now_s() < end);
-	if (dead)
-		dead = dead_states(_metadata, true);
-	EXPECT_EQ(0, dead);
-	TH_LOG("%llu processes managed before the churn, %llu after", mms0, mms);
-	EXPECT_EQ(mms0, mms);
+	TH_LOG("%llu processes managed before the churn, %llu after, %d listed",
+	       mms0, mms, st.listed);
+	if (st.dead || st.children || mms != mms0 ||
+	    mms != (unsigned long long)st.listed)
+		read_states(_metadata, &st, kids, i, true);
+	EXPECT_EQ(0, st.dead);
+	EXPECT_EQ(0, st.children);
+	EXPECT_EQ((unsigned long long)st.listed, mms);
 }
 
 TEST_HARNESS_MAIN

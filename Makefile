@@ -16,7 +16,7 @@ export HP_PEBS := $(PEBS)
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
 	bench-sim bench-sampling bench-vm bench-hyperflex calibrate docs qemu-src series series-build kvm-unit-tests \
-	check-debug fuzz fuzz-range fuzz-balloon-tiers clean distclean help
+	check-debug check-kcsan fuzz fuzz-range fuzz-balloon-tiers clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
 
@@ -26,7 +26,7 @@ deps: ## install the Debian packages and apt sources the project needs
 linux-src: deps ## unpack linux-source-6.12, apply patches/linux, overlay our files
 	@$(S)/prepare-linux.sh
 
-kernel: linux-src ## build the guest bzImage (VARIANT=guest|debug)
+kernel: linux-src ## build the guest bzImage (VARIANT=guest|debug|kcsan)
 	@$(S)/build-linux.sh $(VARIANT)
 
 debug-kernel: linux-src ## the debug variant (KASAN, lockdep, DEBUG_VM)
@@ -41,7 +41,7 @@ qemu-src: deps ## fetch and unpack Debian's QEMU 10.0 source, apply qemu/patches
 initramfs: kernel ## busybox + init + static kselftests
 	@$(S)/mkinitramfs.sh $(VARIANT)
 
-check: ## everything: build, unit tests, guest tests, runner self-tests (VARIANT=debug: on the debug kernel)
+check: ## everything: build, unit tests, guest tests, runner self-tests (VARIANT=debug|kcsan: on that kernel)
 	@HP_VARIANT=$(VARIANT) $(S)/check.sh
 
 kvm-unit-tests: qemu ## upstream's x86/pmu and x86/pmu_pebs under TCG on the emulated PMU (KUT=a kvm-unit-tests checkout)
@@ -49,6 +49,9 @@ kvm-unit-tests: qemu ## upstream's x86/pmu and x86/pmu_pebs under TCG on the emu
 
 check-debug: ## make check on the debug kernel (KASAN, lockdep, kmemleak, ...) plus fault injection and stress
 	@HP_VARIANT=debug $(S)/check.sh
+
+check-kcsan: ## make check on the KCSAN kernel (data races) plus stress
+	@HP_VARIANT=kcsan $(S)/check.sh
 
 unit: linux-src ## userspace and host-side tests, no VM (ASan+UBSan harness)
 	@$(S)/unit.sh $(CURDIR)/build/unit-results; rc=$$?; \
@@ -73,7 +76,7 @@ fuzz-range: linux-src ## libFuzzer on the range classifier (crashes: build/unit/
 	@$(MAKE) -s -C tools/testing/hyperplace OUT=$(CURDIR)/build/unit KSRC=$(CURDIR)/build/linux fuzz
 
 # The first run builds an ASan QEMU for fuzzing (about 1600 files).
-fuzz-balloon-tiers: deps ## libFuzzer on QEMU's virtio-balloon tier queues (crashes: build/fuzz/balloon-tiers/)
+fuzz-balloon-tiers: deps ## libFuzzer on QEMU's virtio-balloon tier queues, FUZZ_JOBS=N processes (crashes: build/fuzz/balloon-tiers/)
 	@$(S)/fuzz-balloon-tiers.sh
 
 bench-sampling: all ## in the guest: PEBS consumer ns/record; each source's samples/s and CPU; the cost to GUPS (TSV)

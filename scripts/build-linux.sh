@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# build-linux.sh [guest|debug] [--config-only]
+# build-linux.sh [guest|debug|kcsan] [--config-only]
 #
-# Configure (x86_64_defconfig + configs/guest.config [+ configs/debug.config])
+# Configure (x86_64_defconfig + configs/guest.config [+ configs/VARIANT.config])
 # and build the guest bzImage in build/obj/linux-VARIANT with ccache.  The
 # configuration is regenerated only when a fragment changes, and every
 # option a fragment asks for is checked in the result: an option that
@@ -15,8 +15,8 @@ HP_STEP=linux-$variant
 frags=("$HP_ROOT/configs/guest.config")
 case $variant in
 guest) ;;
-debug) frags+=("$HP_ROOT/configs/debug.config") ;;
-*) hp_die "unknown variant '$variant' (guest or debug)" ;;
+debug|kcsan) frags+=("$HP_ROOT/configs/$variant.config") ;;
+*) hp_die "unknown variant '$variant' (guest, debug or kcsan)" ;;
 esac
 obj=$HP_LINUX_OBJ-$variant
 mkdir -p "$obj"

@@ -5,6 +5,10 @@
 # (clang, ASan, UBSan; scripts/build-qemu-fuzz.sh) and runs its
 # virtio-balloon-tiers-fuzz target for FUZZ_SECS seconds (60) on one core,
 # or until FUZZ_RUNS inputs ran if that comes first (FUZZ_SECS=0: no limit).
+# FUZZ_JOBS=N: N fuzzer processes on one shared corpus (libFuzzer -jobs),
+# FUZZ_RUNS inputs among them, FUZZ_SECS each.  Inputs stay within
+# FUZZ_MAX_LEN bytes (1024: 128 actions, or a request of 60 ranges): left
+# to itself libFuzzer grew them to 4 KiB, at a quarter of the speed.
 # Seeds come from scripts/balloon-tiers-fuzz-seeds.py, new inputs go to
 # build/fuzz/balloon-tiers/corpus, crashes to build/fuzz/balloon-tiers/.
 # Crashes once found and fixed are kept in
@@ -20,6 +24,13 @@ dir=$HP_BUILD/fuzz/balloon-tiers
 kept=$HP_ROOT/tools/testing/hyperplace/balloon-tiers-corpus
 secs=${FUZZ_SECS:-60}
 runs=${FUZZ_RUNS:--1}
+jobs=${FUZZ_JOBS:-1}
+max_len=${FUZZ_MAX_LEN:-1024}
+for n in "FUZZ_JOBS=$jobs" "FUZZ_MAX_LEN=$max_len"; do
+	case ${n#*=} in
+	''|*[!0-9]*|0) hp_die "${n%%=*} must be a positive number, not '${n#*=}'" ;;
+	esac
+done
 # QEMU's --enable-ubsan recovers from what it finds: stop at the first.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -48,11 +59,30 @@ run() {
 	fi
 }
 
-hp_log "fuzzing $target for $secs s, $runs inputs (-1: no limit; 0 s: no time limit; log $dir/fuzz.log)"
+hp_log "fuzzing $target for $secs s, $runs inputs (-1: no limit; 0 s: no time limit), $jobs job(s); log $dir/fuzz.log"
 # Leak checks after every input that allocated more than it freed would
 # scan all of QEMU's memory, ten times slower: the corpus is checked
 # for leaks below, once per input that brought new coverage.
-run "$dir/fuzz.log" -detect_leaks=0 -max_total_time="$secs" -runs="$runs" "$dir/corpus" "$dir/seeds"
-grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$dir/fuzz.log" | sed "s/^/[$HP_STEP] /"
+args=(-detect_leaks=0 -max_total_time="$secs" -max_len="$max_len" "$dir/corpus" "$dir/seeds")
+rm -f "$dir"/fuzz.log "$dir"/fuzz-[0-9]*.log
+if [ "$jobs" -eq 1 ]; then
+	run "$dir/fuzz.log" -runs="$runs" "${args[@]}"
+	logs=("$dir/fuzz.log")
+else
+	# Each job writes fuzz-J.log in the working directory and shares the
+	# corpus with the others (it reloads the directory as it goes).
+	[ "$runs" -lt 0 ] || runs=$(( (runs + jobs - 1) / jobs ))
+	(cd "$dir" && run "$dir/fuzz.log" -jobs="$jobs" -workers="$jobs" -runs="$runs" "${args[@]}")
+	logs=("$dir"/fuzz-[0-9]*.log)
+	grep -h -A30 -m1 'ERROR\|runtime error\|deadly signal' "${logs[@]}" >&2 &&
+		hp_die "$target found a crash: input in $dir/ (crash-*), logs $dir/fuzz-*.log"
+fi
+for stat in number_of_executed_units average_exec_per_sec new_units_added peak_rss_mb; do
+	sed -n "s/^stat::$stat: *//p" "${logs[@]}" | tr '\n' ' ' |
+		sed "s/^/[$HP_STEP] $stat: /; s/ \$//"
+	echo
+done
+total=$(sed -n 's/^stat::number_of_executed_units: *//p' "${logs[@]}" | awk '{ n += $1 } END { print n + 0 }')
+hp_log "$total inputs in all"
 hp_log "leak check of the corpus, $(find "$dir/corpus" -type f | wc -l) inputs (log $dir/leaks.log)"
 run "$dir/leaks.log" -detect_leaks=1 -runs=0 "$dir/corpus" "$dir/seeds"

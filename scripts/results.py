@@ -16,6 +16,8 @@ KASAN, UBSAN, kmemleak or lockdep report.  With --no-skip a SKIP is a
 failure too: in our own test guest every precondition is ours to meet.
 With --alloc-failures-ok the stack of an allocation-failure report is not
 a splat (fault injection fails allocations on purpose); anything else is.
+With --known-races FILE a KCSAN report of a race the file lists (races in
+code that is not ours, each with its reason) is noted, not failed.
 
   results.py --expect FILE --counts FILE
 compares per-source result counts (lines "name count" in both; FILE of
@@ -153,12 +155,52 @@ ALLOC_FAILURE = re.compile(r"(page allocation failure: |vmalloc error: )")
 ALLOC_FAILURE_LINES = 6
 
 
-def find_splat(path, lines, rep, alloc_failures_ok=False):
+# A KCSAN report: its title, then the accesses, up to a line of '='.
+KCSAN_TITLE = re.compile(r"BUG: KCSAN: data-race in (.*?)\s*$")
+KCSAN_UNKNOWN = "race at unknown origin"
+KCSAN_END = re.compile(r"^={20,}\s*$")
+KCSAN_LINES = 80
+
+
+def read_known_races(path):
+    """[(functions, unknown_origin_only)] from lines "f [/ g] [unknown-origin]"
+    ('#' starts a comment): KCSAN reports that are not ours to fix."""
+    known = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            unknown = words[-1] == "unknown-origin"
+            if unknown:
+                words = words[:-1]
+            funcs = [w for w in words if w != "/"]
+            if not funcs or len(funcs) > 2 or "/" in funcs[0]:
+                sys.exit("%s:%d: want \"f [/ g] [unknown-origin]\"" % (path, n))
+            known.append((frozenset(funcs), unknown))
+    return known
+
+
+def known_race(title, block, known):
+    """Whether the KCSAN report titled @title (its @block of lines) is on
+    the @known list: the same functions, and an unknown origin where the
+    entry asks for one."""
+    funcs = frozenset(re.sub(r"\+0x[0-9a-f]+/0x[0-9a-f]+$", "", f.strip())
+                      for f in title.split(" / "))
+    unknown = any(KCSAN_UNKNOWN in l for l in block)
+    return any(funcs == k and (unknown or not k_unknown) for k, k_unknown in known)
+
+
+def find_splat(path, lines, rep, alloc_failures_ok=False, known_races=()):
     """The first kernel splat in a console log is one failure.  With
     @alloc_failures_ok, the stack of an allocation-failure report is not
-    one: fault injection makes allocations fail on purpose."""
+    one: fault injection makes allocations fail on purpose.  A KCSAN
+    report on the @known_races list is noted and skipped whole."""
     report_at = -ALLOC_FAILURE_LINES - 1
-    for n, l in enumerate(lines, 1):
+    n = 0
+    while n < len(lines):
+        l = lines[n]
+        n += 1
         if alloc_failures_ok and ALLOC_FAILURE.search(l):
             report_at = n
             continue
@@ -167,6 +209,18 @@ def find_splat(path, lines, rep, alloc_failures_ok=False):
             continue
         if m.group(0) == "Call Trace:" and n - report_at <= ALLOC_FAILURE_LINES:
             continue
+        title = KCSAN_TITLE.search(l)
+        if title and known_races:
+            block = []
+            for b in lines[n:n + KCSAN_LINES]:
+                if KCSAN_END.match(STAMP.sub("", b)):
+                    break
+                block.append(b)
+            if known_race(title.group(1), block, known_races):
+                print("note: %s:%d: a known race, not ours (configs/kcsan-known-races): %s"
+                      % (path, n, title.group(1)))
+                n += len(block)
+                continue
         rep.problem("kernel: splat at %s:%d: %s" % (path, n, l.strip()))
         return
 
@@ -226,6 +280,8 @@ def main():
                    help="a skipped test is a failure")
     p.add_argument("--alloc-failures-ok", action="store_true",
                    help="allocation-failure reports are not splats (fault injection)")
+    p.add_argument("--known-races", metavar="FILE",
+                   help="KCSAN reports that are not failures (not ours to fix)")
     p.add_argument("--expect", metavar="FILE",
                    help="expected result count per source (with --counts)")
     p.add_argument("--counts", metavar="FILE", help="result count per source")
@@ -237,6 +293,7 @@ def main():
         print("RESULT passed=%d failed=%d skipped=%d" % (rep.passed, rep.failed, rep.skipped))
         return 1 if rep.failed else 0
     rep = Report(a.no_skip)
+    known = read_known_races(a.known_races) if a.known_races else []
     for spec in a.tap:
         name, _, path = spec.rpartition("=")
         try:
@@ -261,11 +318,11 @@ def main():
         for suite in a.kunit:
             if not re.search(r"# Subtest: %s\s*$" % re.escape(suite), text, re.M):
                 rep.problem("kunit: suite %s did not run" % suite)
-        find_splat(a.console, lines, rep, a.alloc_failures_ok)
+        find_splat(a.console, lines, rep, a.alloc_failures_ok, known)
     for path in a.splats:
         try:
             with open(path, errors="replace") as f:
-                find_splat(path, f.readlines(), rep, a.alloc_failures_ok)
+                find_splat(path, f.readlines(), rep, a.alloc_failures_ok, known)
         except OSError as e:
             rep.problem("console: cannot read %s (%s)" % (path, e.strerror))
     for name, (np, nf, ns) in rep.sources.items():

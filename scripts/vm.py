@@ -267,7 +267,7 @@ def main():
     p.add_argument("--append", default="", help="extra kernel command line")
     p.add_argument("--timeout", type=int, default=600, help="hard limit, seconds")
     p.add_argument("--logdir", default=os.path.join(BUILD, "vm"))
-    p.add_argument("--variant", default="guest", choices=("guest", "debug"))
+    p.add_argument("--variant", default="guest", choices=("guest", "debug", "kcsan"))
     p.add_argument("--qemu")
     p.add_argument("--kernel")
     p.add_argument("--initrd")

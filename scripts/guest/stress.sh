@@ -1,12 +1,13 @@
 #!/bin/sh
-# Concurrency stress in the debug guest (make check-debug): while a GUPS
-# hot set is being placed, knob writes, a storm of short processes that
-# map, fill, check and unmap memory, samples injected for them, processes
-# that keep changing their placement policy (prctl), CPU 1 going offline
-# and online, and memory blocks of the slow node going offline and online
-# all race placement.  Lockdep, KASAN and kmemleak watch the
-# kernel (the runner fails the run on any report); this checks the data
-# and that every storm really ran.  TAP on stdout.
+# Concurrency stress in the debug and KCSAN guests (make check-debug, make
+# check-kcsan): while a GUPS hot set is being placed, knob writes, a storm
+# of short processes that map, fill, check and unmap memory, samples
+# injected for them, processes that keep changing their placement policy
+# (prctl), CPU 1 going offline and online, and memory blocks of the slow
+# node going offline and online all race placement.  Lockdep, KASAN and
+# kmemleak (debug) or KCSAN watch the kernel (the runner fails the run on
+# any report); this checks the data and that every storm really ran.  TAP
+# on stdout.
 #   stress.sh SECONDS   how long the storms last (120)
 set -u
 secs=${1:-120}

@@ -133,6 +133,31 @@ check_fails "results: kmemleak turning itself off fails the run" r --alloc-failu
 check_fails "results: an allocation-failure report is a splat by default" r --console "$tmp/alloc.log"
 check "results: ... but not with --alloc-failures-ok" r --alloc-failures-ok --console "$tmp/alloc.log"
 check_fails "results: --alloc-failures-ok still fails on a real splat" r --alloc-failures-ok --console "$tmp/splat.log"
+# KCSAN: a report fails unless configs/kcsan-known-races-style lists it
+kcsan() { # kcsan TITLE ORIGIN-LINE: a console with one KCSAN report
+	cat "$tmp/console.log"
+	printf '[    3.0] ==================================================================\n'
+	printf '[    3.1] BUG: KCSAN: data-race in %s\n[    3.2] \n[    3.3] %s\n' "$1" "$2"
+	printf '[    3.4]  f+0x1/0x2\n[    3.5] \n[    3.6] value changed: 0x00c5 -> 0x00c6\n'
+	printf '[    3.7] ==================================================================\n'
+}
+printf '# why\nvq_get unknown-origin\nhp_a / hp_b\n' > "$tmp/known"
+kcsan 'vq_get+0x24e/0x530' 'race at unknown origin, with read to 0xff of 2 bytes by task 141 on cpu 1:' > "$tmp/kcsan.log"
+check_fails "results: a KCSAN report fails the run" r --console "$tmp/kcsan.log"
+check "results: ... but not one --known-races lists" r --console "$tmp/kcsan.log" --known-races "$tmp/known"
+check "results: ... and it is noted" grep -q 'note: .*a known race.*vq_get' "$tmp/out"
+{ cat "$tmp/kcsan.log"; echo "[    4.0] BUG: KASAN: slab-use-after-free in f"; } > "$tmp/kcsan2.log"
+check_fails "results: a splat after a known race still fails" r --console "$tmp/kcsan2.log" --known-races "$tmp/known"
+kcsan 'vq_get / hp_c' 'write to 0xff of 8 bytes by task 1 on cpu 0:' > "$tmp/kcsan.log"
+check_fails "results: a known unknown-origin race seen with a writer fails" r --console "$tmp/kcsan.log" --known-races "$tmp/known"
+kcsan 'vq_get' 'write to 0xff of 8 bytes by task 1 on cpu 0:' > "$tmp/kcsan.log"
+check_fails "results: an unknown-origin entry needs an unknown origin" r --console "$tmp/kcsan.log" --known-races "$tmp/known"
+kcsan 'hp_b / hp_a' 'write to 0xff of 8 bytes by task 1 on cpu 0:' > "$tmp/kcsan.log"
+check "results: a listed two-sided race in either order" r --console "$tmp/kcsan.log" --known-races "$tmp/known"
+kcsan 'hp_a / hp_d' 'write to 0xff of 8 bytes by task 1 on cpu 0:' > "$tmp/kcsan.log"
+check_fails "results: a race of other functions fails" r --console "$tmp/kcsan.log" --known-races "$tmp/known"
+printf 'a / b / c\n' > "$tmp/bad-known"
+check_fails "results: a malformed known-races line is refused" r --console "$tmp/kcsan.log" --known-races "$tmp/bad-known"
 printf 'TAP version 13\nok 1 - a\nok 2 - b\n' > "$tmp/noplan.tap"
 check_fails "results: a stream without a plan fails" r --tap n="$tmp/noplan.tap"
 check "results: ... and says so" grep -q 'n: top level: 2 results and no plan' "$tmp/out"

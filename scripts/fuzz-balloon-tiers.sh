@@ -26,11 +26,14 @@ secs=${FUZZ_SECS:-60}
 runs=${FUZZ_RUNS:--1}
 jobs=${FUZZ_JOBS:-1}
 max_len=${FUZZ_MAX_LEN:-1024}
-for n in "FUZZ_JOBS=$jobs" "FUZZ_MAX_LEN=$max_len"; do
-	case ${n#*=} in
-	''|*[!0-9]*|0) hp_die "${n%%=*} must be a positive number, not '${n#*=}'" ;;
-	esac
-done
+number() { # number NAME VALUE MIN: VALUE must be a whole number >= MIN
+	[[ $2 =~ ^-?[0-9]+$ ]] && [ "$2" -ge "$3" ] ||
+		hp_die "$1 must be a whole number from $3 up, not '$2'"
+}
+number FUZZ_SECS "$secs" 0
+number FUZZ_RUNS "$runs" -1
+number FUZZ_JOBS "$jobs" 1
+number FUZZ_MAX_LEN "$max_len" 1
 # QEMU's --enable-ubsan recovers from what it finds: stop at the first.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -70,12 +73,15 @@ if [ "$jobs" -eq 1 ]; then
 	logs=("$dir/fuzz.log")
 else
 	# Each job writes fuzz-J.log in the working directory and shares the
-	# corpus with the others (it reloads the directory as it goes).
+	# corpus with the others (it reloads the directory as it goes).  A
+	# job that finds a crash stops; the others go on to their limits.
 	[ "$runs" -lt 0 ] || runs=$(( (runs + jobs - 1) / jobs ))
 	(cd "$dir" && run "$dir/fuzz.log" -jobs="$jobs" -workers="$jobs" -runs="$runs" "${args[@]}")
+	shopt -s nullglob
 	logs=("$dir"/fuzz-[0-9]*.log)
-	grep -h -A30 -m1 'ERROR\|runtime error\|deadly signal' "${logs[@]}" >&2 &&
-		hp_die "$target found a crash: input in $dir/ (crash-*), logs $dir/fuzz-*.log"
+	shopt -u nullglob
+	[ ${#logs[@]} -eq "$jobs" ] ||
+		hp_die "$jobs jobs ran, but ${#logs[@]} logs are in $dir (fuzz-J.log); see $dir/fuzz.log"
 fi
 for stat in number_of_executed_units average_exec_per_sec new_units_added peak_rss_mb; do
 	sed -n "s/^stat::$stat: *//p" "${logs[@]}" | tr '\n' ' ' |

@@ -159,7 +159,9 @@ ALLOC_FAILURE_LINES = 6
 KCSAN_TITLE = re.compile(r"BUG: KCSAN: data-race in (.*?)\s*$")
 KCSAN_UNKNOWN = "race at unknown origin"
 KCSAN_END = re.compile(r"^={20,}\s*$")
-KCSAN_LINES = 80
+KCSAN_LINES = 150     # two stacks of up to 64 frames, and the rest
+# What the title adds to a function's name: an offset, a clone's suffix.
+KCSAN_NAME = re.compile(r"^(.*?)(\.(isra|constprop|part|cold)(\.\d+)?)*(\+0x[0-9a-f]+/0x[0-9a-f]+)?$")
 
 
 def read_known_races(path):
@@ -174,10 +176,12 @@ def read_known_races(path):
             unknown = words[-1] == "unknown-origin"
             if unknown:
                 words = words[:-1]
-            funcs = [w for w in words if w != "/"]
-            if not funcs or len(funcs) > 2 or "/" in funcs[0]:
-                sys.exit("%s:%d: want \"f [/ g] [unknown-origin]\"" % (path, n))
-            known.append((frozenset(funcs), unknown))
+            # "f", or "f / g"; a race of unknown origin has one side only
+            if not (len(words) == 1 or (len(words) == 3 and words[1] == "/"
+                                        and not unknown)) or \
+                    any("/" in w for w in words[::2]):
+                sys.exit("%s:%d: want \"f [unknown-origin]\" or \"f / g\"" % (path, n))
+            known.append((tuple(sorted(words[::2])), unknown))
     return known
 
 
@@ -185,8 +189,8 @@ def known_race(title, block, known):
     """Whether the KCSAN report titled @title (its @block of lines) is on
     the @known list: the same functions, and an unknown origin where the
     entry asks for one."""
-    funcs = frozenset(re.sub(r"\+0x[0-9a-f]+/0x[0-9a-f]+$", "", f.strip())
-                      for f in title.split(" / "))
+    funcs = tuple(sorted(KCSAN_NAME.match(f.strip()).group(1)
+                         for f in title.split(" / ")))
     unknown = any(KCSAN_UNKNOWN in l for l in block)
     return any(funcs == k and (unknown or not k_unknown) for k, k_unknown in known)
 
@@ -195,12 +199,10 @@ def find_splat(path, lines, rep, alloc_failures_ok=False, known_races=()):
     """The first kernel splat in a console log is one failure.  With
     @alloc_failures_ok, the stack of an allocation-failure report is not
     one: fault injection makes allocations fail on purpose.  A KCSAN
-    report on the @known_races list is noted and skipped whole."""
+    report on the @known_races list is noted; only its title is passed
+    over, so that nothing printed inside it goes unseen."""
     report_at = -ALLOC_FAILURE_LINES - 1
-    n = 0
-    while n < len(lines):
-        l = lines[n]
-        n += 1
+    for n, l in enumerate(lines, 1):
         if alloc_failures_ok and ALLOC_FAILURE.search(l):
             report_at = n
             continue
@@ -211,15 +213,15 @@ def find_splat(path, lines, rep, alloc_failures_ok=False, known_races=()):
             continue
         title = KCSAN_TITLE.search(l)
         if title and known_races:
-            block = []
+            block, ended = [], False
             for b in lines[n:n + KCSAN_LINES]:
                 if KCSAN_END.match(STAMP.sub("", b)):
+                    ended = True
                     break
                 block.append(b)
-            if known_race(title.group(1), block, known_races):
+            if ended and known_race(title.group(1), block, known_races):
                 print("note: %s:%d: a known race, not ours (configs/kcsan-known-races): %s"
                       % (path, n, title.group(1)))
-                n += len(block)
                 continue
         rep.problem("kernel: splat at %s:%d: %s" % (path, n, l.strip()))
         return

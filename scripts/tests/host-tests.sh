@@ -148,6 +148,17 @@ check "results: ... but not one --known-races lists" r --console "$tmp/kcsan.log
 check "results: ... and it is noted" grep -q 'note: .*a known race.*vq_get' "$tmp/out"
 { cat "$tmp/kcsan.log"; echo "[    4.0] BUG: KASAN: slab-use-after-free in f"; } > "$tmp/kcsan2.log"
 check_fails "results: a splat after a known race still fails" r --console "$tmp/kcsan2.log" --known-races "$tmp/known"
+kcsan 'vq_get+0x24e/0x530' 'race at unknown origin, with read to 0xff of 2 bytes by task 141 on cpu 1:' |
+	sed '/value changed/a [    3.65] WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x0/0x10' > "$tmp/kcsan2.log"
+check_fails "results: a warning printed inside a known race's report fails" r --console "$tmp/kcsan2.log" --known-races "$tmp/known"
+kcsan 'vq_get+0x24e/0x530' 'race at unknown origin, with read to 0xff of 2 bytes by task 141 on cpu 1:' |
+	sed '/value changed/,$d' > "$tmp/kcsan2.log"
+check_fails "results: a known race whose report does not end fails" r --console "$tmp/kcsan2.log" --known-races "$tmp/known"
+kcsan 'vq_get.isra.0+0x24e/0x530' 'race at unknown origin, with read to 0xff of 2 bytes by task 141 on cpu 1:' > "$tmp/kcsan2.log"
+check "results: a compiler clone's suffix is not part of the name" r --console "$tmp/kcsan2.log" --known-races "$tmp/known"
+printf 'hp_e\n' > "$tmp/known2"
+kcsan 'hp_e / hp_e' 'write to 0xff of 8 bytes by task 1 on cpu 0:' > "$tmp/kcsan2.log"
+check_fails "results: a one-function entry does not excuse a race of that function with itself" r --console "$tmp/kcsan2.log" --known-races "$tmp/known2"
 kcsan 'vq_get / hp_c' 'write to 0xff of 8 bytes by task 1 on cpu 0:' > "$tmp/kcsan.log"
 check_fails "results: a known unknown-origin race seen with a writer fails" r --console "$tmp/kcsan.log" --known-races "$tmp/known"
 kcsan 'vq_get' 'write to 0xff of 8 bytes by task 1 on cpu 0:' > "$tmp/kcsan.log"
@@ -156,8 +167,10 @@ kcsan 'hp_b / hp_a' 'write to 0xff of 8 bytes by task 1 on cpu 0:' > "$tmp/kcsan
 check "results: a listed two-sided race in either order" r --console "$tmp/kcsan.log" --known-races "$tmp/known"
 kcsan 'hp_a / hp_d' 'write to 0xff of 8 bytes by task 1 on cpu 0:' > "$tmp/kcsan.log"
 check_fails "results: a race of other functions fails" r --console "$tmp/kcsan.log" --known-races "$tmp/known"
-printf 'a / b / c\n' > "$tmp/bad-known"
-check_fails "results: a malformed known-races line is refused" r --console "$tmp/kcsan.log" --known-races "$tmp/bad-known"
+for bad in 'a / b / c' 'a b' 'a / b unknown-origin' 'a/b'; do
+	echo "$bad" > "$tmp/bad-known"
+	check_fails "results: a known-races line '$bad' is refused" r --console "$tmp/kcsan.log" --known-races "$tmp/bad-known"
+done
 printf 'TAP version 13\nok 1 - a\nok 2 - b\n' > "$tmp/noplan.tap"
 check_fails "results: a stream without a plan fails" r --tap n="$tmp/noplan.tap"
 check "results: ... and says so" grep -q 'n: top level: 2 results and no plan' "$tmp/out"

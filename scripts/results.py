@@ -153,12 +153,15 @@ def parse_tap(lines, source, rep):
 # a stack within a few lines.  Expected where failures are injected.
 ALLOC_FAILURE = re.compile(r"(page allocation failure: |vmalloc error: )")
 ALLOC_FAILURE_LINES = 6
+# A WARN's "cut here" marker comes a few lines before its WARNING line.
+CUT_HERE_LINES = 5
 
 
 # A KCSAN report: its title, then the accesses, up to a line of '='.
 KCSAN_TITLE = re.compile(r"BUG: KCSAN: data-race in (.*?)\s*$")
 KCSAN_UNKNOWN = "race at unknown origin"
 KCSAN_END = re.compile(r"^={20,}\s*$")
+KCSAN_FOOTER = "Reported by Kernel Concurrency Sanitizer on:"
 KCSAN_LINES = 150     # two stacks of up to 64 frames, and the rest
 # What the title adds to a function's name: an offset, a clone's suffix.
 KCSAN_NAME = re.compile(r"^(.*?)(\.(isra|constprop|part|cold)(\.\d+)?)*(\+0x[0-9a-f]+/0x[0-9a-f]+)?$")
@@ -219,11 +222,21 @@ def find_splat(path, lines, rep, alloc_failures_ok=False, known_races=()):
                     ended = True
                     break
                 block.append(b)
-            if ended and known_race(title.group(1), block, known_races):
+            # A report cut short (its end line may be the next one's start)
+            # is not excused.
+            whole = ended and any(KCSAN_FOOTER in b for b in block)
+            if whole and known_race(title.group(1), block, known_races):
                 print("note: %s:%d: a known race, not ours (configs/kcsan-known-races): %s"
                       % (path, n, title.group(1)))
                 continue
-        rep.problem("kernel: splat at %s:%d: %s" % (path, n, l.strip()))
+        what = l.strip()
+        if m.group(0).startswith("------------[ cut here"):
+            # Name the warning or BUG that the marker opens.
+            for b in lines[n:n + CUT_HERE_LINES]:
+                if re.search(r"WARNING: |kernel BUG at|BUG: ", b):
+                    what += " ... " + STAMP.sub("", b).strip()
+                    break
+        rep.problem("kernel: splat at %s:%d: %s" % (path, n, what))
         return
 
 

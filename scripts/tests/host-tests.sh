@@ -133,12 +133,17 @@ check_fails "results: kmemleak turning itself off fails the run" r --alloc-failu
 check_fails "results: an allocation-failure report is a splat by default" r --console "$tmp/alloc.log"
 check "results: ... but not with --alloc-failures-ok" r --alloc-failures-ok --console "$tmp/alloc.log"
 check_fails "results: --alloc-failures-ok still fails on a real splat" r --alloc-failures-ok --console "$tmp/splat.log"
+{ cat "$tmp/console.log"; printf '[    2.0] ------------[ cut here ]------------\n[    2.1] hyperplace: deliberate warning\n[    2.2] WARNING: CPU: 0 PID: 1 at mm/hyperplace/debug.c:45 selftest_warn_write+0x6b/0x80\n'; } > "$tmp/warn.log"
+check_fails "results: a WARN fails the run" r --console "$tmp/warn.log"
+check "results: ... and the failure names the warning after its cut-here line" \
+	grep -q 'splat at .*cut here.* WARNING: CPU: 0 PID: 1 at mm/hyperplace/debug.c:45' "$tmp/out"
 # KCSAN: a report fails unless configs/kcsan-known-races-style lists it
 kcsan() { # kcsan TITLE ORIGIN-LINE: a console with one KCSAN report
 	cat "$tmp/console.log"
 	printf '[    3.0] ==================================================================\n'
 	printf '[    3.1] BUG: KCSAN: data-race in %s\n[    3.2] \n[    3.3] %s\n' "$1" "$2"
 	printf '[    3.4]  f+0x1/0x2\n[    3.5] \n[    3.6] value changed: 0x00c5 -> 0x00c6\n'
+	printf '[    3.65] Reported by Kernel Concurrency Sanitizer on:\n'
 	printf '[    3.7] ==================================================================\n'
 }
 printf '# why\nvq_get unknown-origin\nhp_a / hp_b\n' > "$tmp/known"
@@ -154,6 +159,9 @@ check_fails "results: a warning printed inside a known race's report fails" r --
 kcsan 'vq_get+0x24e/0x530' 'race at unknown origin, with read to 0xff of 2 bytes by task 141 on cpu 1:' |
 	sed '/value changed/,$d' > "$tmp/kcsan2.log"
 check_fails "results: a known race whose report does not end fails" r --console "$tmp/kcsan2.log" --known-races "$tmp/known"
+{ kcsan 'vq_get+0x24e/0x530' 'race at unknown origin, with read to 0xff of 2 bytes by task 141 on cpu 1:' |
+	sed '/value changed/,$d'; kcsan 'vq_get+0x24e/0x530' 'race at unknown origin' | sed -n '/=====/,$p'; } > "$tmp/kcsan2.log"
+check_fails "results: a known race cut short by the next report fails" r --console "$tmp/kcsan2.log" --known-races "$tmp/known"
 kcsan 'vq_get.isra.0+0x24e/0x530' 'race at unknown origin, with read to 0xff of 2 bytes by task 141 on cpu 1:' > "$tmp/kcsan2.log"
 check "results: a compiler clone's suffix is not part of the name" r --console "$tmp/kcsan2.log" --known-races "$tmp/known"
 printf 'hp_e\n' > "$tmp/known2"

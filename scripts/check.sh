@@ -27,15 +27,17 @@ summary() {
 	[ "$failed" -eq 0 ]
 	exit
 }
+# The result parser; KCSAN reports of races that are not ours are noted, not failed.
+results() {
+	"$HP_ROOT/scripts/results.py" --known-races "$HP_ROOT/configs/kcsan-known-races" "$@"
+}
 judge() { # judge NAME RC results.py-args...: run the parser, add its counts
 	# RC is the exit status of the step that wrote the results: a step
 	# that failed without a failing result (it crashed, or stopped early
 	# and its plan was lost with it) is one more failure.
 	local name=$1 rc=$2 r p f s
 	shift 2
-	# KCSAN reports of races that are not ours are noted, not failed.
-	"$HP_ROOT/scripts/results.py" --known-races "$HP_ROOT/configs/kcsan-known-races" \
-		"$@" > "$out/$name.results" 2>&1
+	results "$@" > "$out/$name.results" 2>&1
 	sed 's/^/  /' "$out/$name.results" | grep -v '^  RESULT \|^  SOURCE '
 	sed -n 's/^SOURCE \([^ ]*\) passed=\([0-9]*\) failed=\([0-9]*\) skipped=\([0-9]*\)$/\1 \2 \3 \4/p' \
 		"$out/$name.results" | awk '{ print $1, $2 + $3 + $4 }' >> "$out/counts"
@@ -78,8 +80,7 @@ step() { # step NAME COMMAND...: a build step; its failure ends the run
 selftest() { # selftest NAME EXPECT-REGEX results.py-args...: must FAIL
 	local name=$1 want=$2
 	shift 2
-	if "$HP_ROOT/scripts/results.py" --known-races "$HP_ROOT/configs/kcsan-known-races" \
-		"$@" > "$out/$name.results" 2>&1; then
+	if results "$@" > "$out/$name.results" 2>&1; then
 		own "$name" 0 "the run was judged good"
 	elif grep -Eq "$want" "$out/$name.results"; then
 		own "$name" 1

@@ -29,7 +29,8 @@
 #                      what the same workload costs with `none` (per second
 #                      and per operation), which is where TPP's hint faults
 #                      and migrations and reclaim's demotions are counted
-#   promoted_mib, demoted_mib   pages moved (vmstat pgpromote_success and
+#   promoted_mib, demoted_mib   pages moved (vmstat pgpromote_success (TPP),
+#                      pgpromote_hyperplace and
 #                      pgdemote_*; DAMON's schemes' own counts)
 #   setting            the mechanism's setting (scripts/guest/bench/mech.sh)
 #   hot_end_pct        % of the hot data on the fast node at the end

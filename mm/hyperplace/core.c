@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) "hyperplace: " fmt
 
+#include <linux/capability.h>
 #include <linux/export.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
@@ -116,9 +117,14 @@ void hyperplace_mm_exit(struct mm_struct *mm)
  *	PR_HYPERPLACE_INCLUDE
  *
  * The policy is an mm flag, inherited across fork and exec.  Pages that
- * were placed before an exclusion stay where they are.
+ * were placed before an exclusion stay where they are.  Opting in takes
+ * CAP_SYS_NICE: under scope=opted_in the fast node is shared among the
+ * processes the administrator chose, and a process may claim more of it
+ * only with the privilege migrate_pages(2) wants for moving pages it
+ * does not own alone.
  *
- * Return: 0, or -EINVAL for an unknown policy (nothing changed).
+ * Return: 0, -EINVAL for an unknown policy or -EPERM for an opt-in
+ * without CAP_SYS_NICE (nothing changed).
  */
 int hyperplace_set_policy(struct mm_struct *mm, unsigned long policy)
 {
@@ -127,6 +133,8 @@ int hyperplace_set_policy(struct mm_struct *mm, unsigned long policy)
 
 	if (policy > PR_HYPERPLACE_INCLUDE)
 		return -EINVAL;
+	if (policy == PR_HYPERPLACE_INCLUDE && !capable(CAP_SYS_NICE))
+		return -EPERM;
 	spin_lock(&policy_lock);
 	switch (policy) {
 	case PR_HYPERPLACE_DEFAULT:

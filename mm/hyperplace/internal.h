@@ -192,7 +192,11 @@ void hp_abit_scan(unsigned int budget);
  * @skipped_pinned: pages not moved because they were pinned for DMA
  * @skipped_mlocked: pages not moved because they were mlocked
  * @skipped_busy: pages not moved because they could not be isolated
+ * @skipped_shared: pages not moved because another process may map them
+ *	(shared since fork, or KSM)
  * @skipped_mm_busy: intervals skipped because their mmap lock was taken
+ * @skipped_policy: intervals skipped because the owner's cpuset or
+ *	mempolicy does not allow the target node
  * @alloc_failures: epochs whose ranking or plan found no memory
  * @ranks: epochs that ranked the processes
  * @capacity: fast-node pages the hot set could use at the last rank
@@ -208,7 +212,9 @@ struct hp_migrate_stats {
 	u64 skipped_pinned;
 	u64 skipped_mlocked;
 	u64 skipped_busy;
+	u64 skipped_shared;
 	u64 skipped_mm_busy;
+	u64 skipped_policy;
 	u64 alloc_failures;
 	u64 ranks;
 	u64 capacity;
@@ -225,6 +231,9 @@ void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 void hp_migrate_step(const struct hp_config *cfg, unsigned int ms);
 void hp_migrate_forget(void);
 void hp_migrate_make_room(unsigned long nr_pages);
+
+/* owner.c */
+bool hp_owner_allows(struct mm_struct *mm, pid_t pid, int nid);
 
 /* sysfs.c */
 int hp_sysfs_init(void);

@@ -16,12 +16,18 @@
  *
  * Pages move with isolate_folio_to_list() and migrate_pages(); a page
  * that cannot be isolated or moved stays where it was and is counted.
+ * The kernel's rules bind every move: a page goes only to a node its
+ * owner's cpuset and mempolicy allow (owner.c), VMAs with their own
+ * policy are left alone, and folios that other processes may map (after
+ * fork, or merged by KSM) are not moved, as migrate_pages(2) moves them
+ * only for MPOL_MF_MOVE_ALL.
  */
 #define pr_fmt(fmt) "hyperplace: " fmt
 
 #include <linux/gfp.h>
 #include <linux/kthread.h>
 #include <linux/math64.h>
+#include <linux/memcontrol.h>
 #include <linux/mempolicy.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
@@ -47,9 +53,10 @@
  * demotions start.  Pages move in whole folios, so without this band a
  * huge page promoted into the last free pages would push the node below
  * its headroom, a huge page would be demoted to restore it, and so on
- * for ever.
+ * for ever.  (PMD_SIZE, not HPAGE_PMD_NR, which is a build error
+ * without THP.)
  */
-#define HP_PROMOTE_BAND		(4 * HPAGE_PMD_NR)
+#define HP_PROMOTE_BAND		(4 * (PMD_SIZE >> PAGE_SHIFT))
 /* Decisions traced per epoch. */
 #define HP_TRACED_DECISIONS	64
 /* The longest a balloon waits for khyperplaced to make room. */
@@ -291,12 +298,23 @@ static int hp_plan_make(struct hp_plan *p, struct hp_mm **hpms,
 	}
 	for (i = 0; i < n; i++) {
 		struct hp_mm *hpm = hpms[i];
+		bool up, down;
 
 		mmgrab(hpm->mm);
 		p->mms[p->nr_mms++] = hpm->mm;
+		/*
+		 * Leave out what the owner's rules forbid, so that no cold
+		 * page is demoted to make room for a promotion that cannot
+		 * happen.  hp_work_list() checks again before it moves.
+		 */
+		up = hp_owner_allows(hpm->mm, hpm->pid, hp_fast_nid);
+		down = hp_owner_allows(hpm->mm, hpm->pid, hp_slow_nid);
 		for (r = hp_space_first(hpm->space); r; r = hp_range_next(r)) {
-			hp_plan_add(&p->promote, hpm, r, r->hot_start,
-				    r->hot_end);
+			if (up)
+				hp_plan_add(&p->promote, hpm, r, r->hot_start,
+					    r->hot_end);
+			if (!down)
+				continue;
 			if (r->hot_start == r->hot_end) {
 				hp_plan_add(&p->demote, hpm, r, r->start, r->end);
 				continue;
@@ -437,22 +455,40 @@ void hp_migrate_forget(void)
  * struct hp_collect - folios isolated for one move
  * @folios: the isolated folios
  * @last: the folio looked at last (compared only, never dereferenced)
+ * @memcg: the memory cgroup all of @folios are charged to (a reference
+ *	is held while @folios is not empty), so that the move is counted
+ *	in it
  * @from: only folios on this node move
  * @isolated: pages in @folios
  * @max: isolate no more pages than this
  * @scan: page lookups left in this tick
+ * @full: a folio of another memory cgroup ended the batch
  */
 struct hp_collect {
 	struct list_head folios;
 	struct folio *last;
+	struct mem_cgroup *memcg;
 	int from;
 	unsigned int isolated;
 	unsigned int max;
 	unsigned int scan;
+	bool full;
 };
 
 /*
- * Isolate the folio mapped at @addr if it is on @c->from.
+ * Whether the folio may be mapped by another process: a copy-on-write
+ * page shared since fork, or a KSM page.  Another process's placement
+ * rules would not be checked, and its pages would move with ours.
+ */
+static bool hp_folio_shared(struct folio *folio)
+{
+	return folio_test_ksm(folio) || folio_likely_mapped_shared(folio);
+}
+
+/*
+ * Isolate the folio mapped at @addr if it is on @c->from.  A folio of
+ * another memory cgroup than those already isolated ends the batch and
+ * is looked at again first in the next one.
  * Return: the address to look at next.
  */
 static unsigned long hp_collect_one(struct vm_area_struct *vma,
@@ -475,14 +511,24 @@ static unsigned long hp_collect_one(struct vm_area_struct *vma,
 	if (folio_nid(folio) != c->from || folio_is_zone_device(folio) ||
 	    folio_test_hugetlb(folio))
 		goto out;
-	if (folio_maybe_dma_pinned(folio))
+	if (folio_maybe_dma_pinned(folio)) {
 		skipped = &hp_migrate_stats.skipped_pinned;
-	else if (folio_test_mlocked(folio))
+	} else if (folio_test_mlocked(folio)) {
 		skipped = &hp_migrate_stats.skipped_mlocked;
-	else if (isolate_folio_to_list(folio, &c->folios))
+	} else if (hp_folio_shared(folio)) {
+		skipped = &hp_migrate_stats.skipped_shared;
+	} else if (c->isolated && folio_memcg(folio) != c->memcg) {
+		/* The page table lock keeps the folio's memcg stable. */
+		c->full = true;
+		c->last = NULL;
+		next = addr;
+	} else if (isolate_folio_to_list(folio, &c->folios)) {
+		if (!c->isolated)
+			c->memcg = get_mem_cgroup_from_folio(folio);
 		c->isolated += folio_nr_pages(folio);
-	else
+	} else {
 		skipped = &hp_migrate_stats.skipped_busy;
+	}
 	if (skipped)
 		hp_stat_add(skipped, folio_nr_pages(folio));
 out:
@@ -500,7 +546,7 @@ static unsigned long hp_collect_range(struct mm_struct *mm,
 				      unsigned long addr, unsigned long end,
 				      struct hp_collect *c)
 {
-	while (addr < end && c->isolated < c->max && c->scan &&
+	while (addr < end && c->isolated < c->max && c->scan && !c->full &&
 	       !mmap_lock_is_contended(mm)) {
 		struct vm_area_struct *vma = find_vma(mm, addr);
 		unsigned long stop;
@@ -514,7 +560,8 @@ static unsigned long hp_collect_range(struct mm_struct *mm,
 			addr = stop;
 			continue;
 		}
-		while (addr < stop && c->isolated < c->max && c->scan) {
+		while (addr < stop && c->isolated < c->max && c->scan &&
+		       !c->full) {
 			addr = hp_collect_one(vma, addr, c);
 			c->scan--;
 		}
@@ -544,6 +591,25 @@ static struct folio *hp_alloc_target(struct folio *src, unsigned long nid)
 	return __folio_alloc_node(gfp, order, nid);
 }
 
+/*
+ * Count @moved pages in the node and memcg statistics: a demotion on the
+ * node the pages left, as reclaim counts its demotions, a promotion on
+ * the node they reached.  Not in pgpromote_success, which counts NUMA
+ * balancing's promotions.
+ */
+static void hp_count_moved(struct hp_collect *c, int nid, bool promote,
+			   unsigned int moved)
+{
+	struct lruvec *lruvec;
+
+	if (!moved)
+		return;
+	lruvec = mem_cgroup_lruvec(c->memcg,
+				   NODE_DATA(promote ? nid : c->from));
+	mod_lruvec_state(lruvec, promote ? PGPROMOTE_HYPERPLACE :
+			 PGDEMOTE_HYPERPLACE, moved);
+}
+
 /* Move the isolated folios to @nid; those that do not move go back. */
 static unsigned int hp_move(struct hp_collect *c, int nid, bool promote,
 			    bool exchange, pid_t pid)
@@ -551,34 +617,33 @@ static unsigned int hp_move(struct hp_collect *c, int nid, bool promote,
 	unsigned int moved = 0;
 
 	c->last = NULL;
+	c->full = false;
 	if (!c->isolated)
 		return 0;
 	/*
-	 * MR_NUMA_MISPLACED: a huge page that finds no room is not split,
-	 * and NR_ISOLATED_* is given back as isolate_folio_to_list() took
-	 * it (MR_DEMOTION assumes reclaim's own isolation accounting).
+	 * MR_HYPERPLACE: a huge page that finds no room is not split, and
+	 * NR_ISOLATED_* is given back as isolate_folio_to_list() took it
+	 * (MR_DEMOTION assumes reclaim's own isolation accounting).
 	 */
 	migrate_pages(&c->folios, hp_alloc_target, NULL, nid, MIGRATE_ASYNC,
-		      MR_NUMA_MISPLACED, &moved);
+		      MR_HYPERPLACE, &moved);
 	if (!list_empty(&c->folios))
 		putback_movable_pages(&c->folios);
 	moved = min(moved, c->isolated);
 
+	hp_count_moved(c, nid, promote, moved);
 	if (promote) {
 		hp_stat_add(&hp_migrate_stats.promoted, moved);
-		mod_node_page_state(NODE_DATA(nid), PGPROMOTE_HYPERPLACE, moved);
-#ifdef CONFIG_NUMA_BALANCING
-		mod_node_page_state(NODE_DATA(nid), PGPROMOTE_SUCCESS, moved);
-#endif
 	} else {
 		hp_stat_add(&hp_migrate_stats.demoted, moved);
 		if (exchange)
 			hp_stat_add(&hp_migrate_stats.exchanged, moved);
-		mod_node_page_state(NODE_DATA(nid), PGDEMOTE_HYPERPLACE, moved);
 	}
 	hp_stat_add(&hp_migrate_stats.failed, c->isolated - moved);
 	trace_hyperplace_migrate(promote, exchange, pid, nid, c->isolated,
 				 moved);
+	mem_cgroup_put(c->memcg);
+	c->memcg = NULL;
 	c->isolated = 0;
 	return moved;
 }
@@ -598,8 +663,9 @@ struct hp_work {
  * call stopped, from node @from to node @nid, stopping at the first
  * interval that may be denser than @max_density (see &hp_interval.high).
  * Uses up *@scan page lookups at most.  A process that opted out since
- * the plan was made is skipped,
- * and so, until the next plan, is one whose mmap lock is taken.
+ * the plan was made is skipped, and so is one whose cpuset or mempolicy
+ * does not allow @nid (checked once per call for each process); until
+ * the next plan, so is one whose mmap lock is taken.
  */
 static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
 				   bool promote, bool exchange, u64 max_density,
@@ -610,6 +676,9 @@ static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
 		.from = from,
 		.scan = *scan,
 	};
+	/* The last process the rules were checked for, and the answer. */
+	struct mm_struct *checked = NULL;
+	bool allowed = false;
 	struct hp_work w = {};
 
 	while (l->pos < l->nr && w.isolated < max && c.scan &&
@@ -627,6 +696,14 @@ static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
 			continue;
 		}
 		wanted = hp_mm_wanted(iv->mm);
+		if (wanted && iv->mm != checked) {
+			checked = iv->mm;
+			allowed = hp_owner_allows(iv->mm, iv->pid, nid);
+		}
+		if (wanted && !allowed) {
+			hp_stat_add(&hp_migrate_stats.skipped_policy, 1);
+			wanted = false;
+		}
 		if (!wanted || !mmap_read_trylock(iv->mm)) {
 			if (wanted)
 				hp_stat_add(&hp_migrate_stats.skipped_mm_busy, 1);

@@ -344,7 +344,9 @@ HP_MIGRATE_STAT(failed);
 HP_MIGRATE_STAT(skipped_pinned);
 HP_MIGRATE_STAT(skipped_mlocked);
 HP_MIGRATE_STAT(skipped_busy);
+HP_MIGRATE_STAT(skipped_shared);
 HP_MIGRATE_STAT(skipped_mm_busy);
+HP_MIGRATE_STAT(skipped_policy);
 HP_MIGRATE_STAT(alloc_failures);
 HP_MIGRATE_STAT(ranks);
 HP_MIGRATE_STAT(capacity);
@@ -377,7 +379,9 @@ static struct attribute *hp_other_stats[] = {
 	&skipped_pinned_attr.attr,
 	&skipped_mlocked_attr.attr,
 	&skipped_busy_attr.attr,
+	&skipped_shared_attr.attr,
 	&skipped_mm_busy_attr.attr,
+	&skipped_policy_attr.attr,
 	&alloc_failures_attr.attr,
 	&ranks_attr.attr,
 	&capacity_attr.attr,

@@ -46,7 +46,7 @@ run_one() {
 	echo "# $w $m $s: set up in $(elapsed $t_setup) s, hot data $(hot_mib) MiB"
 	hot0=$(hot_pct $fast)
 	c0=$(mech_cpu $m) k0=$(cpu_of "kswapd*") s0=$(sys_of $wl_pid)
-	p0=$(vmstat_sum '^pgpromote_success$') d0=$(vmstat_sum '^pgdemote_')
+	p0=$(vmstat_sum '^pgpromote_(success|hyperplace)$') d0=$(vmstat_sum '^pgdemote_')
 	mech_on $m $s
 	t0=$(now)
 	wl_go
@@ -61,7 +61,7 @@ run_one() {
 	done
 	hot1=$(hot_pct $fast)
 	c=$(mech_cpu $m) k=$(cpu_of "kswapd*")
-	p=$(vmstat_sum '^pgpromote_success$') d=$(vmstat_sum '^pgdemote_')
+	p=$(vmstat_sum '^pgpromote_(success|hyperplace)$') d=$(vmstat_sum '^pgdemote_')
 	# DAMON's migrations are not in vmstat's promote/demote items; its
 	# schemes count from zero each time they are switched on.
 	dh=0 dc=0

@@ -129,6 +129,28 @@ static inline char *read_all(const char *path)
 	return buf;
 }
 
+/*
+ * The value of KEY in a file of "KEY VALUE" lines (memory.stat, a node's
+ * vmstat); -1 if it is not there.
+ */
+static inline long long keyed_value(const char *path, const char *key)
+{
+	char *all = read_all(path), *p;
+	size_t len = strlen(key);
+	long long v = -1;
+
+	for (p = all; p && *p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, key, len) && p[len] == ' ') {
+			v = atoll(p + len + 1);
+			break;
+		}
+	}
+	free(all);
+	return v;
+}
+
 static inline double now_s(void)
 {
 	struct timespec ts;

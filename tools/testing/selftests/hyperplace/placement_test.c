@@ -29,35 +29,13 @@
 
 #include "../kselftest_harness.h"
 #include "hp_common.h"
+#include "hp_placement.h"
 
-#ifndef MPOL_DEFAULT
-#define MPOL_DEFAULT		0
-#define MPOL_BIND		2
-#endif
-
-#define MiB			(1024UL * 1024)
-#define PAGE			4096UL
-#define POLL_US			200000
 /* The hot set of a 1.5 GiB GUPS run moves within this, with margin. */
 #define CONVERGE_TIMEOUT_S	480
-/* Small regions move within this. */
-#define MOVE_TIMEOUT_S		240
-/*
- * A test that watches that nothing moves watches QUIET_TIMES as long as a
- * move just took (its positive control), and at least QUIET_MIN_S.
- */
-#define QUIET_TIMES		3
-#define QUIET_MIN_S		10
-#define REGION_MIB		32UL
 /* The rate limit test: its window, and what may move beyond the limit */
 #define RATE_WINDOW_S		20
 #define RATE_SLACK_PAGES	512	/* one huge folio isolated on credit */
-
-/* Knobs the tests change, restored by the fixture. */
-static const char * const saved_knobs[] = {
-	"enabled", "migrate", "rate_limit_mibps", "headroom_pct",
-	"abit_interval_ms", "abit_pages", "epoch_ms",
-};
 
 /* Numeric placement knobs, their valid ranges and a valid value. */
 static const struct num_knob {
@@ -75,61 +53,6 @@ static const struct num_knob {
 	{ "decay_shift",	1,	16,	2 },
 	{ "hysteresis",		0,	1000,	30 },
 };
-
-/* ---- where pages are ---- */
-
-struct where {
-	unsigned long on_node;	/* pages on the node asked about */
-	unsigned long present;	/* pages with a page behind them */
-};
-
-/* Count the pages of [@start, @end) of @pid that are on @nid. */
-static int where_pages(pid_t pid, unsigned long start, unsigned long end,
-		       int nid, struct where *w)
-{
-	enum { BATCH = 4096 };
-	static void *pages[BATCH];
-	static int status[BATCH];
-	unsigned long addr = start;
-
-	w->on_node = 0;
-	w->present = 0;
-	while (addr < end) {
-		unsigned long i, n = 0;
-
-		for (; addr < end && n < BATCH; addr += PAGE)
-			pages[n++] = (void *)addr;
-		if (syscall(SYS_move_pages, pid, n, pages, NULL, status, 0))
-			return -errno;
-		for (i = 0; i < n; i++) {
-			if (status[i] < 0)
-				continue;
-			w->present++;
-			w->on_node += status[i] == nid;
-		}
-	}
-	return 0;
-}
-
-/* Percent of the present pages of [@start, @end) that are on @nid. */
-static double pct_on(pid_t pid, unsigned long start, unsigned long end,
-		     int nid)
-{
-	struct where w;
-
-	if (where_pages(pid, start, end, nid, &w) || !w.present)
-		return -1;
-	return 100.0 * w.on_node / w.present;
-}
-
-static int node_knob(const char *name)
-{
-	unsigned long long v;
-
-	if (knob_read_u64(name, &v))
-		return -1;
-	return v;
-}
 
 /* MemTotal or MemFree of a node, in MiB. */
 static unsigned long node_mib(int nid, const char *what)
@@ -154,101 +77,15 @@ static unsigned long node_mib(int nid, const char *what)
 	return kib >> 10;
 }
 
-static long set_policy(int mode, int nid)
+/* What vmstat of node @nid says HyperPlace moved (-1: no such item). */
+static void node_moves(int nid, long long *promoted, long long *demoted)
 {
-	unsigned long mask = 1UL << nid;
+	char path[64];
 
-	return syscall(SYS_set_mempolicy, mode, mode ? &mask : NULL,
-		       mode ? 64 : 0);
-}
-
-/* ---- a region to place: filled on the slow node, kept busy ---- */
-
-/**
- * struct region - memory of the test process that HyperPlace should move
- * @p: start, 2 MiB aligned
- * @len: bytes
- * @sum: checksum of the contents as written
- * @stop: tells the toucher thread to end
- * @toucher: thread that keeps every page of the region accessed
- */
-struct region {
-	uint64_t *p;
-	size_t len;
-	uint64_t sum;
-	bool stop;
-	pthread_t toucher;
-};
-
-static uint64_t region_checksum(const struct region *r)
-{
-	uint64_t s = 0;
-	size_t i;
-
-	for (i = 0; i < r->len / 8; i++)
-		s = s * 31 + r->p[i];
-	return s;
-}
-
-/* Map @mib MiB, 2 MiB aligned, with THP if @thp, filled on node @nid. */
-static int region_create(struct region *r, unsigned long mib, bool thp,
-			 int nid)
-{
-	size_t len = mib * MiB, i;
-	uint8_t *raw;
-
-	memset(r, 0, sizeof(*r));
-	raw = mmap(NULL, len + 2 * MiB, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
-		return -errno;
-	r->p = (uint64_t *)(((uintptr_t)raw + 2 * MiB - 1) & ~(2 * MiB - 1));
-	r->len = len;
-	madvise(r->p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	if (set_policy(MPOL_BIND, nid))
-		return -errno;
-	for (i = 0; i < len / 8; i++)
-		r->p[i] = i * 0x9e3779b97f4a7c15ULL;
-	set_policy(MPOL_DEFAULT, 0);
-	r->sum = region_checksum(r);
-	return 0;
-}
-
-/* Read every page of the region, round and round, until told to stop. */
-static void *region_touch(void *arg)
-{
-	struct region *r = arg;
-	uint64_t sink = 0;
-	size_t i;
-
-	/* Atomic loads: neither the flag nor the reads may be optimized out. */
-	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
-		for (i = 0; i < r->len / 8 &&
-		     !__atomic_load_n(&r->stop, __ATOMIC_RELAXED); i += PAGE / 8)
-			sink += __atomic_load_n(&r->p[i], __ATOMIC_RELAXED);
-	return (void *)(uintptr_t)sink;
-}
-
-static int region_start(struct region *r)
-{
-	__atomic_store_n(&r->stop, false, __ATOMIC_RELAXED);
-	return pthread_create(&r->toucher, NULL, region_touch, r);
-}
-
-static void region_stop(struct region *r)
-{
-	__atomic_store_n(&r->stop, true, __ATOMIC_RELAXED);
-	pthread_join(r->toucher, NULL);
-}
-
-static unsigned long region_start_addr(const struct region *r)
-{
-	return (unsigned long)r->p;
-}
-
-static unsigned long region_end_addr(const struct region *r)
-{
-	return (unsigned long)r->p + r->len;
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/vmstat",
+		 nid);
+	*promoted = keyed_value(path, "pgpromote_hyperplace");
+	*demoted = keyed_value(path, "pgdemote_hyperplace");
 }
 
 /* AnonHugePages (kB) of the mapping of /proc/self/smaps that holds @addr. */
@@ -274,75 +111,6 @@ static long thp_kib_at(unsigned long addr)
 	}
 	fclose(f);
 	return kib;
-}
-
-/* Poll until at least @pct percent of the region is on @nid. */
-static double wait_region_on(const struct region *r, int nid, double pct,
-			     int timeout_s)
-{
-	double end = now_s() + timeout_s, got;
-
-	do {
-		got = pct_on(getpid(), region_start_addr(r), region_end_addr(r),
-			     nid);
-		if (got >= pct)
-			break;
-		usleep(POLL_US);
-	} while (now_s() < end);
-	return got;
-}
-
-/* ---- the fixture ---- */
-
-FIXTURE(hp) {
-	unsigned long long knob[ARRAY_SIZE(saved_knobs)];
-	char scope[32];
-	int fast, slow;
-};
-
-FIXTURE_SETUP(hp)
-{
-	unsigned int i;
-
-	if (access(HP_SYSFS "/migrate", F_OK))
-		SKIP(return, "no " HP_SYSFS "/migrate: kernel without placement");
-	self->fast = node_knob("fast_node");
-	self->slow = node_knob("slow_node");
-	if (self->fast < 0 || self->slow < 0)
-		SKIP(return, "needs a fast and a slow memory node");
-	for (i = 0; i < ARRAY_SIZE(saved_knobs); i++) {
-		ASSERT_EQ(0, knob_read_u64(saved_knobs[i], &self->knob[i]))
-			TH_LOG("reading %s", saved_knobs[i]);
-	}
-	ASSERT_EQ(0, choice_selected("scope", self->scope,
-				     sizeof(self->scope)));
-	/*
-	 * Sample harder and end epochs sooner than the defaults so that the
-	 * TCG guest gets there in minutes; placement itself is unchanged.
-	 */
-	ASSERT_EQ(0, knob_write("enabled", "1"));
-	ASSERT_EQ(0, knob_write("migrate", "1"));
-	ASSERT_EQ(0, knob_write("abit_pages", "4096"));
-	ASSERT_EQ(0, knob_write("abit_interval_ms", "100"));
-	ASSERT_EQ(0, knob_write("epoch_ms", "500"));
-}
-
-FIXTURE_TEARDOWN(hp)
-{
-	unsigned long long v;
-	char cur[32];
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(saved_knobs); i++) {
-		if (!knob_read_u64(saved_knobs[i], &v) && v == self->knob[i])
-			continue;
-		EXPECT_EQ(0, knob_write_u64(saved_knobs[i], self->knob[i]))
-			TH_LOG("restoring %s", saved_knobs[i]);
-	}
-	if (choice_selected("scope", cur, sizeof(cur)) ||
-	    strcmp(cur, self->scope)) {
-		EXPECT_EQ(0, knob_write("scope", self->scope));
-	}
 }
 
 /* ---- knobs ---- */
@@ -494,6 +262,9 @@ TEST_F_TIMEOUT(hp, gups_hot_set_moves_to_fast_node, CONVERGE_TIMEOUT_S + 240)
 	unsigned long size, hot_mib = 128, hs, he, lo, hi;
 	unsigned long long promoted0, demoted0, promoted, demoted;
 	unsigned long long exchanged0, exchanged, failed0, failed;
+	long long fast_pro0, fast_de0, slow_pro0, slow_de0, success0;
+	long long fast_pro, fast_de, slow_pro, slow_de, success;
+	unsigned long long nb = 1;
 	char size_s[16], hot_s[16], off_s[16];
 	const char *hot_file = "/tmp/placement-hot";
 	const char *out = "/tmp/placement-gups.out";
@@ -536,6 +307,9 @@ TEST_F_TIMEOUT(hp, gups_hot_set_moves_to_fast_node, CONVERGE_TIMEOUT_S + 240)
 	ASSERT_EQ(0, stat_read("demoted", &demoted0));
 	ASSERT_EQ(0, stat_read("exchanged", &exchanged0));
 	ASSERT_EQ(0, stat_read("failed", &failed0));
+	node_moves(self->fast, &fast_pro0, &fast_de0);
+	node_moves(self->slow, &slow_pro0, &slow_de0);
+	success0 = keyed_value("/proc/vmstat", "pgpromote_success");
 	ASSERT_EQ(0, knob_write("migrate", "1"));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 
@@ -560,6 +334,10 @@ TEST_F_TIMEOUT(hp, gups_hot_set_moves_to_fast_node, CONVERGE_TIMEOUT_S + 240)
 	ASSERT_EQ(0, stat_read("demoted", &demoted));
 	ASSERT_EQ(0, stat_read("exchanged", &exchanged));
 	ASSERT_EQ(0, stat_read("failed", &failed));
+	node_moves(self->fast, &fast_pro, &fast_de);
+	node_moves(self->slow, &slow_pro, &slow_de);
+	success = keyed_value("/proc/vmstat", "pgpromote_success");
+	read_u64("/proc/sys/kernel/numa_balancing", &nb);
 	TH_LOG("cold part on the fast node %.1f%% -> %.1f%%", cold_fast0, cold_fast);
 	TH_LOG("pages promoted %llu, demoted %llu (exchanged %llu), failed %llu",
 	       promoted - promoted0, demoted - demoted0,
@@ -569,6 +347,22 @@ TEST_F_TIMEOUT(hp, gups_hot_set_moves_to_fast_node, CONVERGE_TIMEOUT_S + 240)
 	EXPECT_LT(cold_fast, cold_fast0) TH_LOG("no cold page left the fast node");
 	EXPECT_GT(demoted, demoted0);
 	EXPECT_GT(promoted, promoted0);
+	/*
+	 * Node vmstat: promotions count on the node they reach, demotions
+	 * on the node they leave, so both on the fast node.
+	 */
+	TH_LOG("fast node vmstat: +%lld promoted, +%lld demoted; slow node: +%lld, +%lld",
+	       fast_pro - fast_pro0, fast_de - fast_de0, slow_pro - slow_pro0,
+	       slow_de - slow_de0);
+	EXPECT_GT(fast_pro, fast_pro0);
+	EXPECT_GT(fast_de, fast_de0);
+	EXPECT_EQ(slow_pro, slow_pro0);
+	EXPECT_EQ(slow_de, slow_de0);
+	/* pgpromote_success is NUMA balancing's, and that is off here. */
+	if (!nb && success0 >= 0) {
+		EXPECT_EQ(success0, success)
+			TH_LOG("pgpromote_success counted HyperPlace's promotions");
+	}
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("gups failed (verification?), status %#x; see %s",
 		       status, out);

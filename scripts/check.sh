@@ -122,6 +122,10 @@ hp_log "series: the upstream series apply to the pristine bases and pass checkpa
 "$HP_ROOT/scripts/series-check.sh" > "$out/series.tap" 2> "$out/series.log"
 judge series $? --tap "series=$out/series.tap"
 
+hp_log "sparse: HyperPlace's kernel files as the $variant kernel builds them"
+"$HP_ROOT/scripts/sparse-check.sh" "$variant" > "$out/sparse.tap" 2> "$out/sparse.log"
+judge sparse $? --tap "sparse=$out/sparse.tap"
+
 hp_log "guest: kselftests, KUnit and QMP checks in the two-tier VM"
 vm=$out/vm
 "$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 1500 --logdir "$vm" \

@@ -11,7 +11,7 @@ set -euo pipefail
 
 # Package groups, by what needs them.
 kernel_pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio ccache
-	     xz-utils kmod busybox-static linux-source-6.12 python3 rsync)
+	     xz-utils kmod busybox-static linux-source-6.12 python3 rsync sparse)
 qemu_pkgs=(ninja-build pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev
 	   libnuma-dev libfdt-dev zlib1g-dev dpkg-dev python3-venv seabios qemu-system-data
 	   ipxe-qemu)

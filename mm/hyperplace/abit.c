@@ -53,6 +53,8 @@ static int hp_abit_pmd_entry(pmd_t *pmd, unsigned long addr,
 	if (ptl) {
 		pmd_t pmde = pmdp_get(pmd);
 
+		/* For sparse: a lock is returned held. */
+		__acquire(ptl);
 		if (pmd_present(pmde) &&
 		    pmdp_clear_young_notify(walk->vma, addr, pmd)) {
 			*young = true;
@@ -114,6 +116,8 @@ void hp_abit_discover(void)
 		t = find_lock_task_mm(p);
 		if (!t)
 			continue;
+		/* For sparse: a task is returned locked. */
+		__acquire(&t->alloc_lock);
 		known = READ_ONCE(t->mm->hyperplace) || !hp_mm_wanted(t->mm);
 		task_unlock(t);
 		if (known)

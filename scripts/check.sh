@@ -157,6 +157,14 @@ fi
 "$HP_ROOT/scripts/abi-sysfs-check.sh" "$vm/output.log" > "$out/abi-sysfs.tap" 2>&1
 judge abi-sysfs $? --tap "abi-sysfs=$out/abi-sysfs.tap"
 
+hp_log "topology 2+2: two fast and two slow nodes; hot pages go near the task; a slow node removed and added"
+tp=$out/topology-2+2
+"$HP_ROOT/scripts/vm.py" --variant "$variant" --topology 2+2 --mode tests --timeout 1200 \
+	--logdir "$tp" --append "hp.only=tiers_test,hotplug_test" > "$tp.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || echo "  vm.py (topology 2+2) exited $rc; console: $tp/console.log"
+judge topology-2+2 $rc --no-skip --tap "topology-2+2=$tp/output.log" --splats "$tp/console.log"
+
 hp_log "hyperflex: per-tier balloons resized over QMP in a live guest"
 for mode in full plain; do
 	hf=$out/hyperflex-$mode

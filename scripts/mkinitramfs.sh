@@ -137,8 +137,11 @@ for t in "$HP_LINUX_SRC"/tools/testing/selftests/hyperplace; do
 	     KHDR_INCLUDES="-isystem $kobj/usr-headers/include" \
 	     INSTALL_PATH="$stage/hp/kselftests/$name" install >/dev/null
 	cp "$t/settings" "$stage/hp/kselftests/$name/" 2>/dev/null || true
+	# What kselftest itself would run (not TEST_GEN_PROGS_EXTENDED).
+	make -s -C "$t" OUTPUT="$ksobj/$name" emit_tests | sed 's/.*://' \
+		> "$stage/hp/kselftests/$name/run-list"
 done
 
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) > "$cpio_out.tmp"
 mv "$cpio_out.tmp" "$cpio_out"
-hp_log "$(find "$stage/hp/kselftests" -type f -perm -u+x | wc -l) kselftest program(s); $(du -h "$cpio_out" | cut -f1) $cpio_out"
+hp_log "$(cat "$stage"/hp/kselftests/*/run-list | wc -l) kselftest program(s) run, $(find "$stage/hp/kselftests" -type f -perm -u+x | wc -l) installed; $(du -h "$cpio_out" | cut -f1) $cpio_out"

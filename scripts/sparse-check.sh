@@ -19,7 +19,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=sparse
 variant=${1:-guest}
-obj=$HP_LINUX_OBJ-$variant
+obj=$HP_LINUX_OBJ-${variant//\//-}
 
 command -v sparse >/dev/null || hp_die "sparse is missing: run scripts/host-deps.sh"
 [ -f "$obj/vmlinux" ] || hp_die "$obj has no kernel: run scripts/build-linux.sh $variant"

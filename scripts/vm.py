@@ -126,18 +126,20 @@ def qemu_command(a, logdir, accel):
 
     cmd = [qemu, "-L", "/usr/share/seabios", "-L", "/usr/share/qemu",
            "-L", "/usr/lib/ipxe/qemu",
-           "-machine", "%s,hmat=on" % a.machine, "-smp", str(a.cpus), "-m", total,
-           "-object", backend(0, fast, os.environ.get("HP_FAST_HOST_NODE")),
-           "-object", backend(1, slow, os.environ.get("HP_SLOW_HOST_NODE"),
-                              a.slow_delay if accel == "tcg" else 0),
-           "-numa", "node,nodeid=0,cpus=0-%d,memdev=m0,initiator=0" % (a.cpus - 1),
-           "-numa", "node,nodeid=1,memdev=m1,initiator=0"]
-    # HMAT: the slow node is 3x the latency and 1/4 the bandwidth (CXL-like).
-    for target, lat, bw in ((0, 80, "20G"), (1, 250, "5G")):
-        cmd += ["-numa", "hmat-lb,initiator=0,target=%d,hierarchy=memory,"
-                "data-type=access-latency,latency=%d" % (target, lat),
-                "-numa", "hmat-lb,initiator=0,target=%d,hierarchy=memory,"
-                "data-type=access-bandwidth,bandwidth=%s" % (target, bw)]
+           "-machine", "%s,hmat=on" % a.machine, "-smp", str(a.cpus)]
+    delay = a.slow_delay if accel == "tcg" else 0
+    if a.topology == "2+2":
+        cmd += four_nodes(a, backend, delay)
+    else:
+        cmd += ["-m", total,
+                "-object", backend(0, fast, os.environ.get("HP_FAST_HOST_NODE")),
+                "-object", backend(1, slow, os.environ.get("HP_SLOW_HOST_NODE"),
+                                   delay),
+                "-numa", "node,nodeid=0,cpus=0-%d,memdev=m0,initiator=0" % (a.cpus - 1),
+                "-numa", "node,nodeid=1,memdev=m1,initiator=0"]
+        # HMAT: the slow node is 3x the latency and 1/4 the bandwidth (CXL-like).
+        for target, lat, bw in ((0, 80, "20G"), (1, 250, "5G")):
+            cmd += hmat(0, target, lat, bw)
     if accel == "kvm" and a.pebs:
         # PEBS format and baseline are unnamed bits of QEMU's
         # PERF_CAPABILITIES word: only migratable=off passes them on.
@@ -177,6 +179,69 @@ def qemu_command(a, logdir, accel):
     else:
         cmd += ["-serial", "file:%s" % os.path.join(logdir, "console.log")]
     return cmd
+
+
+def hmat(initiator, target, lat, bw):
+    """-numa options of one HMAT latency and bandwidth entry."""
+    return ["-numa", "hmat-lb,initiator=%d,target=%d,hierarchy=memory,"
+            "data-type=access-latency,latency=%d" % (initiator, target, lat),
+            "-numa", "hmat-lb,initiator=%d,target=%d,hierarchy=memory,"
+            "data-type=access-bandwidth,bandwidth=%s" % (initiator, target, bw)]
+
+
+# --topology 2+2: two fast nodes with a CPU each (0, 1) and two CPU-less slow
+# ones, node 2 next to node 0 and node 3 next to node 1.  Node 3 boots
+# without memory: once the guest is up, vm.py hot-adds a DIMM there (QMP
+# device_add), as a CXL device added at run time, which the guest onlines
+# as ZONE_MOVABLE (memhp_default_state), so that a test can also offline all
+# of it, as a removed one.  The SLIT and HMAT say which nodes are near.
+FOUR_NODE_DIST = {(0, 1): 21, (0, 2): 24, (0, 3): 28,
+                  (1, 2): 28, (1, 3): 24, (2, 3): 28}
+FOUR_NODE_HMAT = {"near-fast": (80, "20G"), "far-fast": (130, "10G"),
+                  "near-slow": (250, "5G"), "far-slow": (300, "4G")}
+
+
+def four_nodes(a, backend, delay):
+    """The -m, -object, -device and -numa options of --topology 2+2."""
+    if a.cpus < 2:
+        sys.exit("vm: --topology 2+2 needs --cpus 2 or more")
+    half_fast, half_slow = parse_mib(a.fast_mem) // 2, parse_mib(a.slow_mem) // 2
+    boot = 2 * half_fast + half_slow
+    cpus0 = "0-%d" % (a.cpus // 2 - 1)
+    cpus1 = "%d-%d" % (a.cpus // 2, a.cpus - 1)
+    opts = ["-m", "%dM,slots=2,maxmem=%dM" % (boot, boot + half_slow),
+            "-object", backend(0, "%dM" % half_fast, None),
+            "-object", backend(1, "%dM" % half_fast, None),
+            "-object", backend(2, "%dM" % half_slow, None, delay),
+            "-numa", "node,nodeid=0,cpus=%s,memdev=m0,initiator=0" % cpus0,
+            "-numa", "node,nodeid=1,cpus=%s,memdev=m1,initiator=1" % cpus1,
+            "-numa", "node,nodeid=2,memdev=m2,initiator=0",
+            "-numa", "node,nodeid=3,initiator=1"]
+    for (x, y), d in FOUR_NODE_DIST.items():
+        opts += ["-numa", "dist,src=%d,dst=%d,val=%d" % (x, y, d)]
+    for init in (0, 1):
+        for target in range(4):
+            # Each CPU's own fast node, and the slow node next to it.
+            near = target in (init, init + 2)
+            kind = ("near-" if near else "far-") + ("fast" if target < 2 else "slow")
+            opts += hmat(init, target, *FOUR_NODE_HMAT[kind])
+    return opts
+
+
+def hot_add_dimm(qmp, a, delay):
+    """--topology 2+2: plug node 3's DIMM into the running guest.  Returns
+    an error message, or None."""
+    size = (parse_mib(a.slow_mem) // 2) << 20
+    args = {"qom-type": "memory-backend-ram", "id": "m3", "size": size}
+    if delay:
+        args["x-access-delay-ns"] = delay
+    r = qmp.cmd("object-add", **args)
+    if "error" in r:
+        return "object-add: %s" % json.dumps(r)
+    r = qmp.cmd("device_add", driver="pc-dimm", id="dimm3", memdev="m3", node=3)
+    if "error" in r:
+        return "device_add: %s" % json.dumps(r)
+    return None
 
 
 def delay_ns(s):
@@ -272,6 +337,9 @@ def main():
     p.add_argument("--kernel")
     p.add_argument("--initrd")
     p.add_argument("--cpus", type=int, default=2)
+    p.add_argument("--topology", choices=("1+1", "2+2"), default="1+1",
+                   help="fast+slow nodes: 1+1 (default) or 2+2, whose node 3 "
+                   "is a movable DIMM a test can offline and online")
     p.add_argument("--fast-mem", default="1G")
     p.add_argument("--slow-mem", default="2G")
     p.add_argument("--slow-delay", type=delay_ns, metavar="NS",
@@ -300,6 +368,8 @@ def main():
     a = p.parse_args()
     if a.mode == "cmd" and a.cmd is None:
         p.error("--mode cmd needs --cmd")
+    if a.topology == "2+2" and a.virtio_mem:
+        p.error("--virtio-mem goes on node 0 of the 1+1 topology only")
 
     os.makedirs(a.logdir, exist_ok=True)
     for f in ("console.log", "output.log", "qmp.sock", "ctl.sock", "qemu.pid"):
@@ -339,6 +409,10 @@ def main():
         append.append("no5lvl")
     if a.qmp_checks:
         append.append("hp.hold=1")
+    if a.topology == "2+2":
+        # Node 3's DIMM, hot-added once the guest is up: online, and movable
+        # so that all of it can go offline; tests wait for it.
+        append += ["memhp_default_state=online_movable", "hp.wait_memory=3"]
     if a.mode == "cmd":
         # QEMU takes one initrd: a copy of ours with the command appended.
         initrd = cmd.index("-initrd") + 1
@@ -367,6 +441,8 @@ def main():
     deadline = time.time() + a.timeout
     timed_out = False
     qmp_done = not a.qmp_checks
+    hot_add_done = a.topology != "2+2"
+    qmp = None
 
     def output():
         try:
@@ -382,8 +458,17 @@ def main():
             proc.wait()
             break
         text = output()
+        if (not qmp_done or not hot_add_done) and "HP-READY" in text:
+            qmp = qmp or QMP(os.path.join(a.logdir, "qmp.sock"))
+        if not hot_add_done and "HP-READY" in text:
+            err = hot_add_dimm(qmp, a, a.slow_delay if accel == "tcg" else 0)
+            if err:
+                print("vm: hot-adding node 3's DIMM failed: " + err, file=sys.stderr)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return 1
+            hot_add_done = True
         if not qmp_done and "HP-READY" in text:
-            qmp = QMP(os.path.join(a.logdir, "qmp.sock"))
             qmp_checks(qmp, a, accel, a.qmp_checks)
             qmp_done = True
         if qmp_done and a.qmp_checks and "HP-DONE" in text:

@@ -633,24 +633,35 @@ int hp_config_apply(const struct hp_config *new)
  * moves to the slow node instead of the balloon's allocation reclaiming
  * (or failing).  Waits up to a second for khyperplaced; may sleep.
  *
- * Return: true if HyperPlace places pages and @nid is its fast node: the
+ * Return: true if HyperPlace places pages and @nid is a fast node: the
  * caller may then allocate without direct reclaim.
  */
 bool hyperplace_make_room(int nid, unsigned long nr_pages)
 {
-	if (nid != hp_fast_nid || hp_slow_nid == NUMA_NO_NODE ||
-	    !READ_ONCE(hp_config.enabled) || !READ_ONCE(hp_config.migrate))
+	struct hp_tiers t;
+
+	hp_tiers_get(&t);
+	if (nid < 0 || nid >= MAX_NUMNODES || !node_isset(nid, t.fast) ||
+	    nodes_empty(t.slow) || !READ_ONCE(hp_config.enabled) ||
+	    !READ_ONCE(hp_config.migrate))
 		return false;
 	if (nr_pages)
-		hp_migrate_make_room(nr_pages);
+		hp_migrate_make_room(nid, nr_pages);
 	return READ_ONCE(hp_config.enabled) && READ_ONCE(hp_config.migrate);
 }
 EXPORT_SYMBOL_GPL(hyperplace_make_room);
 
 static int hp_thread_fn(void *unused)
 {
-	unsigned long next_abit = jiffies, next_epoch = jiffies;
-	unsigned long last_tick = jiffies;
+	/*
+	 * When the sampler and the epoch last ran: each is due one period
+	 * (as the knobs say now) later, so a shorter period set meanwhile
+	 * takes effect at once.  Both run at the first pass.
+	 */
+	unsigned long last_abit, last_epoch, last_tick = jiffies;
+
+	last_abit = jiffies - msecs_to_jiffies(HP_ABIT_INTERVAL_MAX);
+	last_epoch = jiffies - msecs_to_jiffies(HP_EPOCH_MAX);
 
 	set_freezable();
 	while (!kthread_should_stop()) {
@@ -662,16 +673,23 @@ static int hp_thread_fn(void *unused)
 		mutex_unlock(&hp_config_lock);
 
 		hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
-		if (READ_ONCE(hp_abit_on) && time_after_eq(jiffies, next_abit)) {
+		if (READ_ONCE(hp_abit_on) &&
+		    time_after_eq(jiffies, last_abit +
+				  msecs_to_jiffies(cfg.abit_interval_ms))) {
 			hp_abit_discover();
 			hp_abit_scan(cfg.abit_pages);
 			hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
-			next_abit = jiffies +
-				    msecs_to_jiffies(cfg.abit_interval_ms);
+			last_abit = jiffies;
 		}
-		if (cfg.enabled && time_after_eq(jiffies, next_epoch)) {
+		/* Memory came or went: new nodes take effect at once. */
+		hp_tiers_update(false);
+		if (cfg.enabled &&
+		    time_after_eq(jiffies, last_epoch +
+				  msecs_to_jiffies(cfg.epoch_ms))) {
+			/* Tier changes do not notify: read them every epoch. */
+			hp_tiers_update(true);
 			hp_epoch_all(&cfg);
-			next_epoch = jiffies + msecs_to_jiffies(cfg.epoch_ms);
+			last_epoch = jiffies;
 		}
 		ms = jiffies_to_msecs(jiffies - last_tick);
 		last_tick = jiffies;
@@ -699,7 +717,7 @@ static int __init hp_init(void)
 	struct hp_channel *ch;
 
 	hp_range_params_init(&hp_config.range);
-	hp_migrate_init();
+	hp_tiers_init();
 	ch = hp_channel_create(HP_CHANNEL_ENTRIES);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);

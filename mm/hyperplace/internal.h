@@ -9,6 +9,7 @@
 #include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/nodemask.h>
 #include <linux/types.h>
 
 #include "range.h"
@@ -160,6 +161,28 @@ extern struct mutex hp_mms_lock;
 extern struct mutex hp_spaces_lock;
 extern struct list_head hp_mms;
 
+/* owner.c */
+void hp_owner_nodes(struct mm_struct *mm, pid_t pid, nodemask_t *allowed,
+		    int *cpu_nid);
+
+/* tiers.c */
+/**
+ * struct hp_tiers - the nodes HyperPlace moves pages between
+ * @fast: memory nodes of the top memory tier
+ * @slow: the other memory nodes
+ */
+struct hp_tiers {
+	nodemask_t fast;
+	nodemask_t slow;
+};
+
+void hp_tiers_get(struct hp_tiers *t);
+void hp_tiers_update(bool force);
+void hp_tiers_init(void);
+int hp_nearest(int from, const nodemask_t *nodes);
+int hp_demote_target(const struct hp_tiers *t, const nodemask_t *allowed,
+		     int nid);
+
 /* abit.c */
 /**
  * struct hp_abit_stats - work of the Accessed-bit sampler
@@ -223,17 +246,13 @@ struct hp_migrate_stats {
 };
 
 extern struct hp_migrate_stats hp_migrate_stats;
-extern int hp_fast_nid, hp_slow_nid;
-void hp_migrate_init(void);
-unsigned long hp_fast_capacity(const struct hp_config *cfg);
+unsigned long hp_fast_capacity(const struct hp_config *cfg,
+			       const struct hp_tiers *t);
 void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 		      const struct hp_config *cfg);
 void hp_migrate_step(const struct hp_config *cfg, unsigned int ms);
 void hp_migrate_forget(void);
-void hp_migrate_make_room(unsigned long nr_pages);
-
-/* owner.c */
-bool hp_owner_allows(struct mm_struct *mm, pid_t pid, int nid);
+void hp_migrate_make_room(int nid, unsigned long nr_pages);
 
 /* sysfs.c */
 int hp_sysfs_init(void);

@@ -4,15 +4,16 @@
  * placement.
  *
  * At the end of every epoch the ranges of all placed processes are ranked
- * together against the fast node's capacity, and a plan is made: the hot
- * parts of the ranges, densest first, whose pages belong on the fast node,
- * and the cold parts, coldest first, whose pages may be demoted.  Between
- * epochs khyperplaced works through the plan every tick, within a rate
- * limit: it promotes pages of hot parts that sit elsewhere, demotes cold
- * pages while the fast node has less free memory than its headroom, and
- * when a promotion finds no room it first demotes as many cold pages
- * (an exchange).  The plan is walked again from the start after every
- * epoch, so pages that were busy or newly faulted in are found again.
+ * together against the capacity of the fast nodes (tiers.c), and a plan
+ * is made for each fast node: the hot parts, densest first, of the
+ * processes whose pages belong on it, and the cold parts, coldest first,
+ * whose pages may be demoted from it.  Between epochs khyperplaced works
+ * through the plans every tick, within a rate limit: it promotes pages of
+ * hot parts that sit on a slow node, demotes cold pages while a fast node
+ * has less free memory than its headroom, and when a promotion finds no
+ * room it first demotes as many cold pages (an exchange).  The plan is
+ * walked again from the start after every epoch, so pages that were busy
+ * or newly faulted in are found again.
  *
  * Pages move with isolate_folio_to_list() and migrate_pages(); a page
  * that cannot be isolated or moved stays where it was and is counted.
@@ -97,15 +98,39 @@ struct hp_plan_list {
 };
 
 /**
+ * struct hp_node_plan - the work of one fast node
+ * @nid: the fast node
+ * @room: while the plan is made, the node's capacity not yet given to a
+ *	process's hot parts (see hp_pick_home())
+ * @promote: hot parts of the processes whose pages belong on @nid,
+ *	densest first (a slice of &hp_plan.hot)
+ * @demote: every cold part (&hp_plan.cold), with this node's own place
+ *	in it: their pages on @nid are the ones demoted
+ */
+struct hp_node_plan {
+	int nid;
+	unsigned long room;
+	struct hp_plan_list promote;
+	struct hp_plan_list demote;
+};
+
+/**
  * struct hp_plan - what the last epoch decided
- * @promote: hot parts, densest first
- * @demote: cold parts, coldest first
+ * @nodes: one plan per fast node
+ * @nr_nodes: number of @nodes
+ * @first: the node plan the next tick starts with, so that the nodes
+ *	take turns at the rate limit
+ * @hot: the hot parts, grouped by node
+ * @cold: the cold parts, coldest first
  * @mms: the mms the intervals point to (mm_count held)
  * @nr_mms: number of @mms
  */
 struct hp_plan {
-	struct hp_plan_list promote;
-	struct hp_plan_list demote;
+	struct hp_node_plan *nodes;
+	unsigned int nr_nodes;
+	unsigned int first;
+	struct hp_interval *hot;
+	struct hp_interval *cold;
 	struct mm_struct **mms;
 	unsigned int nr_mms;
 };
@@ -121,55 +146,22 @@ static long hp_tokens;
 /* What the last refill earned below one page, in pages * ms. */
 static unsigned long hp_token_rem;
 /*
- * Fast-node pages a balloon is about to take (hyperplace_make_room()):
- * kept free on top of the headroom, so that cold pages are demoted to
- * make room for them instead of the balloon's allocation reclaiming.
+ * Pages of each fast node a balloon is about to take
+ * (hyperplace_make_room()): kept free on top of the headroom, so that
+ * cold pages are demoted to make room for them instead of the balloon's
+ * allocation reclaiming.
  */
-static atomic_long_t hp_room_wanted = ATOMIC_LONG_INIT(0);
+static atomic_long_t hp_room_wanted[MAX_NUMNODES];
 /* Set by khyperplaced when the room is there or nothing is left to demote. */
 static bool hp_room_settled;
 static DECLARE_WAIT_QUEUE_HEAD(hp_room_wait);
 
 struct hp_migrate_stats hp_migrate_stats;
-int hp_fast_nid = NUMA_NO_NODE;
-int hp_slow_nid = NUMA_NO_NODE;
 
 /* Only khyperplaced writes the counters; sysfs reads them racily. */
 static void hp_stat_add(u64 *counter, u64 n)
 {
 	WRITE_ONCE(*counter, *counter + n);
-}
-
-/**
- * hp_migrate_init() - pick the fast and the slow node
- *
- * The fast node is the lowest memory node with CPUs; the slow node the
- * lowest other memory node, preferring one without CPUs (CXL.mem and
- * PMEM nodes have none).  Without two memory nodes nothing is moved.
- */
-void hp_migrate_init(void)
-{
-	int nid;
-
-	for_each_node_state(nid, N_MEMORY) {
-		if (hp_fast_nid == NUMA_NO_NODE && node_state(nid, N_CPU))
-			hp_fast_nid = nid;
-	}
-	if (hp_fast_nid == NUMA_NO_NODE)
-		hp_fast_nid = first_memory_node;
-	for_each_node_state(nid, N_MEMORY) {
-		if (nid == hp_fast_nid)
-			continue;
-		if (hp_slow_nid == NUMA_NO_NODE || !node_state(nid, N_CPU)) {
-			hp_slow_nid = nid;
-			if (!node_state(nid, N_CPU))
-				break;
-		}
-	}
-	if (hp_slow_nid == NUMA_NO_NODE)
-		pr_info("one memory node only: pages are classified, not moved\n");
-	else
-		pr_info("fast node %d, slow node %d\n", hp_fast_nid, hp_slow_nid);
 }
 
 static unsigned long hp_node_free(int nid)
@@ -194,38 +186,52 @@ static void hp_node_sizes(int nid, unsigned long *managed,
 }
 
 /*
- * Free fast-node pages HyperPlace keeps: the high watermarks + headroom,
- * plus the room a balloon asked for.
+ * Free pages HyperPlace keeps on fast node @nid: the high watermarks +
+ * headroom, plus the room a balloon asked for.
  */
-static unsigned long hp_free_target(const struct hp_config *cfg,
+static unsigned long hp_free_target(const struct hp_config *cfg, int nid,
 				    unsigned long managed, unsigned long high)
 {
 	return high + managed / 100 * cfg->headroom_pct +
-	       atomic_long_read(&hp_room_wanted);
+	       atomic_long_read(&hp_room_wanted[nid]);
+}
+
+/* The capacity of one fast node: see hp_fast_capacity(). */
+static unsigned long hp_node_capacity(const struct hp_config *cfg, int nid)
+{
+	unsigned long managed, high, usable, target;
+
+	hp_node_sizes(nid, &managed, &high);
+	usable = hp_node_free(nid) +
+		 node_page_state(NODE_DATA(nid), NR_ANON_MAPPED);
+	usable = min(usable, managed);
+	target = hp_free_target(cfg, nid, managed, high);
+	return usable > target ? usable - target : 0;
 }
 
 /**
  * hp_fast_capacity() - fast-node pages the hot set may use
  * @cfg: the configuration (headroom)
+ * @t: the fast and slow nodes
  *
- * The node's managed pages, but no more than what is free plus what
- * anonymous memory already uses there (the kernel, page cache and
- * balloons hold the rest), minus the free pages kept as headroom.
+ * Over the fast nodes: each one's managed pages, but no more than what is
+ * free plus what anonymous memory already uses there (the kernel, page
+ * cache and balloons hold the rest), minus the free pages kept as
+ * headroom.  Nothing without a slow node.
  *
  * Return: the capacity in pages.
  */
-unsigned long hp_fast_capacity(const struct hp_config *cfg)
+unsigned long hp_fast_capacity(const struct hp_config *cfg,
+			       const struct hp_tiers *t)
 {
-	unsigned long managed, high, usable, target;
+	unsigned long capacity = 0;
+	int nid;
 
-	if (hp_slow_nid == NUMA_NO_NODE)
+	if (nodes_empty(t->slow))
 		return 0;
-	hp_node_sizes(hp_fast_nid, &managed, &high);
-	usable = hp_node_free(hp_fast_nid) +
-		 node_page_state(NODE_DATA(hp_fast_nid), NR_ANON_MAPPED);
-	usable = min(usable, managed);
-	target = hp_free_target(cfg, managed, high);
-	return usable > target ? usable - target : 0;
+	for_each_node_mask(nid, t->fast)
+		capacity += hp_node_capacity(cfg, nid);
+	return capacity;
 }
 
 static void hp_plan_free(struct hp_plan *p)
@@ -233,8 +239,9 @@ static void hp_plan_free(struct hp_plan *p)
 	while (p->nr_mms)
 		mmdrop(p->mms[--p->nr_mms]);
 	kvfree(p->mms);
-	kvfree(p->promote.iv);
-	kvfree(p->demote.iv);
+	kvfree(p->hot);
+	kvfree(p->cold);
+	kvfree(p->nodes);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -274,59 +281,168 @@ static void hp_plan_add(struct hp_plan_list *l, struct hp_mm *hpm,
 	};
 }
 
+/* The plan of fast node @nid, or NULL. */
+static struct hp_node_plan *hp_node_plan_of(struct hp_plan *p, int nid)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_nodes; i++)
+		if (p->nodes[i].nid == nid)
+			return &p->nodes[i];
+	return NULL;
+}
+
+/* Allocate a plan for the fast nodes of @t, for @nr_ranges ranges. */
+static int hp_plan_alloc(struct hp_plan *p, const struct hp_config *cfg,
+			 const struct hp_tiers *t, unsigned int nr_ranges,
+			 unsigned int nr_mms)
+{
+	int nid;
+
+	p->nodes = kvcalloc(nodes_weight(t->fast) ?: 1, sizeof(*p->nodes),
+			    GFP_KERNEL);
+	p->hot = kvmalloc_array(nr_ranges ?: 1, sizeof(*p->hot), GFP_KERNEL);
+	/* A range has at most two cold parts, around the hot one. */
+	p->cold = kvmalloc_array(2 * (size_t)nr_ranges ?: 1, sizeof(*p->cold),
+				 GFP_KERNEL);
+	p->mms = kvmalloc_array(nr_mms ?: 1, sizeof(*p->mms), GFP_KERNEL);
+	if (!p->nodes || !p->hot || !p->cold || !p->mms)
+		return -ENOMEM;
+	for_each_node_mask(nid, t->fast) {
+		struct hp_node_plan *np = &p->nodes[p->nr_nodes++];
+
+		np->nid = nid;
+		np->room = hp_node_capacity(cfg, nid);
+	}
+	return 0;
+}
+
+/* Pages in the hot parts of @hpm's ranges. */
+static unsigned long hp_hot_pages(struct hp_mm *hpm)
+{
+	unsigned long pages = 0;
+	struct hp_range *r;
+
+	for (r = hp_space_first(hpm->space); r; r = hp_range_next(r))
+		pages += (r->hot_end - r->hot_start) >> PAGE_SHIFT;
+	return pages;
+}
+
 /*
- * Make a plan from the ranges of @hpms.  Caller holds hp_spaces_lock.
+ * The fast node a process's hot parts go to: of the fast nodes it may
+ * use, the one nearest the node of its CPU (@cpu_nid) that still has
+ * room for @hot pages, else the one with the most room left; its room is
+ * charged.  So hot data sits near where its process runs while that node
+ * has room, and goes to another fast node before it stays slow.
+ * Return: the node's plan, or NULL if no fast node is allowed.
+ */
+static struct hp_node_plan *hp_pick_home(struct hp_plan *p,
+					 const nodemask_t *allowed,
+					 int cpu_nid, unsigned long hot)
+{
+	struct hp_node_plan *best = NULL;
+	bool best_fits = false;
+	unsigned int i;
+
+	for (i = 0; i < p->nr_nodes; i++) {
+		struct hp_node_plan *np = &p->nodes[i];
+		bool fits = np->room >= hot, better;
+
+		if (!node_isset(np->nid, *allowed))
+			continue;
+		if (!best || fits != best_fits)
+			better = !best || fits;
+		else if (fits)
+			better = node_distance(cpu_nid, np->nid) <
+				 node_distance(cpu_nid, best->nid);
+		else
+			better = np->room > best->room;
+		if (better) {
+			best = np;
+			best_fits = fits;
+		}
+	}
+	if (best)
+		best->room -= min(best->room, hot);
+	return best;
+}
+
+/* Add the cold parts of @r to @l. */
+static void hp_plan_add_cold(struct hp_plan_list *l, struct hp_mm *hpm,
+			     const struct hp_range *r)
+{
+	if (r->hot_start == r->hot_end) {
+		hp_plan_add(l, hpm, r, r->start, r->end);
+		return;
+	}
+	hp_plan_add(l, hpm, r, r->start, r->hot_start);
+	hp_plan_add(l, hpm, r, r->hot_end, r->end);
+}
+
+/*
+ * Make a plan from the ranges of @hpms for the nodes of @t.  A process's
+ * hot parts go to the plan of its home node (hp_pick_home()), its cold
+ * parts to the list every fast node walks.  What the owner's rules forbid
+ * is left out, so that no cold page is demoted to make room for a
+ * promotion that cannot happen; hp_work_list() checks again before it
+ * moves.  Caller holds hp_spaces_lock.
  * Return: 0 or -ENOMEM (then @p is left empty).
  */
 static int hp_plan_make(struct hp_plan *p, struct hp_mm **hpms,
-			unsigned int n)
+			unsigned int n, const struct hp_config *cfg,
+			const struct hp_tiers *t)
 {
-	unsigned int i, nr_ranges = 0;
+	struct hp_node_plan **home;
+	struct hp_plan_list cold = {};
+	unsigned int i, j, nr_ranges = 0, off = 0;
 	struct hp_range *r;
 
 	for (i = 0; i < n; i++)
 		nr_ranges += hp_space_nr_ranges(hpms[i]->space);
-	p->promote.iv = kvmalloc_array(nr_ranges ?: 1, sizeof(*p->promote.iv),
-				       GFP_KERNEL);
-	/* A range has at most two cold parts, on each side of the hot one. */
-	p->demote.iv = kvmalloc_array(2 * nr_ranges ?: 1,
-				      sizeof(*p->demote.iv), GFP_KERNEL);
-	p->mms = kvmalloc_array(n ?: 1, sizeof(*p->mms), GFP_KERNEL);
-	if (!p->promote.iv || !p->demote.iv || !p->mms) {
+	home = kvcalloc(n ?: 1, sizeof(*home), GFP_KERNEL);
+	if (!home || hp_plan_alloc(p, cfg, t, nr_ranges, n)) {
+		kvfree(home);
 		hp_plan_free(p);
 		return -ENOMEM;
 	}
+	cold.iv = p->cold;
 	for (i = 0; i < n; i++) {
 		struct hp_mm *hpm = hpms[i];
-		bool up, down;
+		nodemask_t allowed;
+		int cpu_nid;
 
 		mmgrab(hpm->mm);
 		p->mms[p->nr_mms++] = hpm->mm;
-		/*
-		 * Leave out what the owner's rules forbid, so that no cold
-		 * page is demoted to make room for a promotion that cannot
-		 * happen.  hp_work_list() checks again before it moves.
-		 */
-		up = hp_owner_allows(hpm->mm, hpm->pid, hp_fast_nid);
-		down = hp_owner_allows(hpm->mm, hpm->pid, hp_slow_nid);
-		for (r = hp_space_first(hpm->space); r; r = hp_range_next(r)) {
-			if (up)
-				hp_plan_add(&p->promote, hpm, r, r->hot_start,
-					    r->hot_end);
-			if (!down)
-				continue;
-			if (r->hot_start == r->hot_end) {
-				hp_plan_add(&p->demote, hpm, r, r->start, r->end);
-				continue;
-			}
-			hp_plan_add(&p->demote, hpm, r, r->start, r->hot_start);
-			hp_plan_add(&p->demote, hpm, r, r->hot_end, r->end);
-		}
+		hp_owner_nodes(hpm->mm, hpm->pid, &allowed, &cpu_nid);
+		if (cpu_nid != NUMA_NO_NODE)
+			home[i] = hp_pick_home(p, &allowed, cpu_nid,
+					       hp_hot_pages(hpm));
+		if (!nodes_intersects(allowed, t->slow))
+			continue;
+		for (r = hp_space_first(hpm->space); r; r = hp_range_next(r))
+			hp_plan_add_cold(&cold, hpm, r);
 	}
-	sort(p->promote.iv, p->promote.nr, sizeof(*p->promote.iv),
-	     hp_iv_denser_first, NULL);
-	sort(p->demote.iv, p->demote.nr, sizeof(*p->demote.iv),
-	     hp_iv_colder_first, NULL);
+	/* The hot parts, node by node, each node's densest first. */
+	for (j = 0; j < p->nr_nodes; j++) {
+		struct hp_node_plan *np = &p->nodes[j];
+
+		np->promote.iv = p->hot + off;
+		for (i = 0; i < n; i++) {
+			if (home[i] != np)
+				continue;
+			for (r = hp_space_first(hpms[i]->space); r;
+			     r = hp_range_next(r))
+				hp_plan_add(&np->promote, hpms[i], r,
+					    r->hot_start, r->hot_end);
+		}
+		off += np->promote.nr;
+		sort(np->promote.iv, np->promote.nr, sizeof(*np->promote.iv),
+		     hp_iv_denser_first, NULL);
+	}
+	sort(cold.iv, cold.nr, sizeof(*cold.iv), hp_iv_colder_first, NULL);
+	for (j = 0; j < p->nr_nodes; j++)
+		p->nodes[j].demote = cold;
+	kvfree(home);
 	return 0;
 }
 
@@ -365,6 +481,7 @@ void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 	struct hp_rank_result res = {};
 	struct hp_plan plan = {};
 	unsigned long capacity;
+	struct hp_tiers t;
 	struct hp_mm **hpms;
 	unsigned int i, n = 0;
 	int nr_dec = 0;
@@ -386,12 +503,13 @@ void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 			spaces[n++] = hpm->space;
 		}
 	}
-	capacity = hp_fast_capacity(cfg);
+	hp_tiers_get(&t);
+	capacity = hp_fast_capacity(cfg, &t);
 
 	mutex_lock(&hp_spaces_lock);
 	nr_dec = hp_rank(spaces, n, capacity, &cfg->range, dec,
 			 dec ? HP_TRACED_DECISIONS : 0, &res);
-	if (nr_dec >= 0 && hp_plan_make(&plan, hpms, n))
+	if (nr_dec >= 0 && hp_plan_make(&plan, hpms, n, cfg, &t))
 		hp_stat_add(&hp_migrate_stats.alloc_failures, 1);
 	mutex_unlock(&hp_spaces_lock);
 
@@ -417,29 +535,28 @@ out:
 /* Wake a balloon waiting in hp_migrate_make_room(). */
 static void hp_room_answer(void)
 {
-	if (!atomic_long_read(&hp_room_wanted))
-		return;
 	WRITE_ONCE(hp_room_settled, true);
 	wake_up_all(&hp_room_wait);
 }
 
 /**
  * hp_migrate_make_room() - demote cold pages to free fast-node memory
- * @nr_pages: pages a balloon is about to take from the fast node
+ * @nid: the fast node a balloon is about to take pages from
+ * @nr_pages: how many
  *
- * Raises the free memory khyperplaced keeps on the fast node by @nr_pages
- * and waits, at most HP_ROOM_WAIT_MS, until it has demoted enough cold
- * pages (within the rate limit) or has nothing cold left to demote.
+ * Raises the free memory khyperplaced keeps on @nid by @nr_pages and
+ * waits, at most HP_ROOM_WAIT_MS, until it has demoted enough cold pages
+ * (within the rate limit) or has nothing cold left to demote there.
  * May sleep.
  */
-void hp_migrate_make_room(unsigned long nr_pages)
+void hp_migrate_make_room(int nid, unsigned long nr_pages)
 {
 	WRITE_ONCE(hp_room_settled, false);
-	atomic_long_add(nr_pages, &hp_room_wanted);
+	atomic_long_add(nr_pages, &hp_room_wanted[nid]);
 	hp_kick();
 	wait_event_timeout(hp_room_wait, READ_ONCE(hp_room_settled),
 			   msecs_to_jiffies(HP_ROOM_WAIT_MS));
-	atomic_long_sub(nr_pages, &hp_room_wanted);
+	atomic_long_sub(nr_pages, &hp_room_wanted[nid]);
 }
 
 /**
@@ -458,7 +575,7 @@ void hp_migrate_forget(void)
  * @memcg: the memory cgroup all of @folios are charged to (a reference
  *	is held while @folios is not empty), so that the move is counted
  *	in it
- * @from: only folios on this node move
+ * @from: only folios on these nodes move
  * @isolated: pages in @folios
  * @max: isolate no more pages than this
  * @scan: page lookups left in this tick
@@ -468,7 +585,7 @@ struct hp_collect {
 	struct list_head folios;
 	struct folio *last;
 	struct mem_cgroup *memcg;
-	int from;
+	nodemask_t from;
 	unsigned int isolated;
 	unsigned int max;
 	unsigned int scan;
@@ -508,7 +625,8 @@ static unsigned long hp_collect_one(struct vm_area_struct *vma,
 	if (folio == c->last)
 		goto out;
 	c->last = folio;
-	if (folio_nid(folio) != c->from || folio_is_zone_device(folio) ||
+	if (!node_isset(folio_nid(folio), c->from) ||
+	    folio_is_zone_device(folio) ||
 	    folio_test_hugetlb(folio))
 		goto out;
 	if (folio_maybe_dma_pinned(folio)) {
@@ -594,25 +712,27 @@ static struct folio *hp_alloc_target(struct folio *src, unsigned long nid)
 /*
  * Count @moved pages in the node and memcg statistics: a demotion on the
  * node the pages left, as reclaim counts its demotions, a promotion on
- * the node they reached.  Not in pgpromote_success, which counts NUMA
- * balancing's promotions.
+ * the node they reached (@fast, either way).  Not in pgpromote_success,
+ * which counts NUMA balancing's promotions.
  */
-static void hp_count_moved(struct hp_collect *c, int nid, bool promote,
+static void hp_count_moved(struct hp_collect *c, int fast, bool promote,
 			   unsigned int moved)
 {
 	struct lruvec *lruvec;
 
 	if (!moved)
 		return;
-	lruvec = mem_cgroup_lruvec(c->memcg,
-				   NODE_DATA(promote ? nid : c->from));
+	lruvec = mem_cgroup_lruvec(c->memcg, NODE_DATA(fast));
 	mod_lruvec_state(lruvec, promote ? PGPROMOTE_HYPERPLACE :
 			 PGDEMOTE_HYPERPLACE, moved);
 }
 
-/* Move the isolated folios to @nid; those that do not move go back. */
-static unsigned int hp_move(struct hp_collect *c, int nid, bool promote,
-			    bool exchange, pid_t pid)
+/*
+ * Move the isolated folios to @nid, to or from fast node @fast; those
+ * that do not move go back.
+ */
+static unsigned int hp_move(struct hp_collect *c, int nid, int fast,
+			    bool promote, bool exchange, pid_t pid)
 {
 	unsigned int moved = 0;
 
@@ -631,7 +751,7 @@ static unsigned int hp_move(struct hp_collect *c, int nid, bool promote,
 		putback_movable_pages(&c->folios);
 	moved = min(moved, c->isolated);
 
-	hp_count_moved(c, nid, promote, moved);
+	hp_count_moved(c, fast, promote, moved);
 	if (promote) {
 		hp_stat_add(&hp_migrate_stats.promoted, moved);
 	} else {
@@ -659,26 +779,45 @@ struct hp_work {
 };
 
 /*
- * Move up to about @max pages of the intervals of @l, from where the last
- * call stopped, from node @from to node @nid, stopping at the first
- * interval that may be denser than @max_density (see &hp_interval.high).
- * Uses up *@scan page lookups at most.  A process that opted out since
- * the plan was made is skipped, and so is one whose cpuset or mempolicy
- * does not allow @nid (checked once per call for each process); until
- * the next plan, so is one whose mmap lock is taken.
+ * The node pages of @mm go to in a move to or from fast node @fast
+ * (promoting: @fast itself), if its owner's rules allow one.
  */
-static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
+static int hp_move_target(const struct hp_interval *iv,
+			  const struct hp_tiers *t, int fast, bool promote)
+{
+	nodemask_t allowed;
+	int cpu_nid;
+
+	hp_owner_nodes(iv->mm, iv->pid, &allowed, &cpu_nid);
+	if (promote)
+		return node_isset(fast, allowed) ? fast : NUMA_NO_NODE;
+	return hp_demote_target(t, &allowed, fast);
+}
+
+/*
+ * Move up to about @max pages of the intervals of @l, from where the last
+ * call stopped: promoting, pages on the slow nodes of @t to fast node
+ * @fast; demoting, pages on @fast to the slow node hp_demote_target()
+ * picks for their process.  Stops at the first interval that may be
+ * denser than @max_density (see &hp_interval.high).  Uses up *@scan page
+ * lookups at most.  A process that opted out since the plan was made is
+ * skipped, and so is one whose cpuset or mempolicy allows no target
+ * (checked once per call for each process); until the next plan, so is
+ * one whose mmap lock is taken.
+ */
+static struct hp_work hp_work_list(struct hp_plan_list *l,
+				   const struct hp_tiers *t, int fast,
 				   bool promote, bool exchange, u64 max_density,
 				   unsigned int max, unsigned int *scan)
 {
 	struct hp_collect c = {
 		.folios = LIST_HEAD_INIT(c.folios),
-		.from = from,
+		.from = promote ? t->slow : nodemask_of_node(fast),
 		.scan = *scan,
 	};
-	/* The last process the rules were checked for, and the answer. */
+	/* The last process the rules were checked for, and its target. */
 	struct mm_struct *checked = NULL;
-	bool allowed = false;
+	int target = NUMA_NO_NODE;
 	struct hp_work w = {};
 
 	while (l->pos < l->nr && w.isolated < max && c.scan &&
@@ -698,9 +837,9 @@ static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
 		wanted = hp_mm_wanted(iv->mm);
 		if (wanted && iv->mm != checked) {
 			checked = iv->mm;
-			allowed = hp_owner_allows(iv->mm, iv->pid, nid);
+			target = hp_move_target(iv, t, fast, promote);
 		}
-		if (wanted && !allowed) {
+		if (wanted && target == NUMA_NO_NODE) {
 			hp_stat_add(&hp_migrate_stats.skipped_policy, 1);
 			wanted = false;
 		}
@@ -716,7 +855,8 @@ static struct hp_work hp_work_list(struct hp_plan_list *l, int from, int nid,
 		l->addr = hp_collect_range(iv->mm, addr, iv->end, &c);
 		mmap_read_unlock(iv->mm);
 		isolated = c.isolated;
-		w.moved += hp_move(&c, nid, promote, exchange, iv->pid);
+		w.moved += hp_move(&c, target, fast, promote, exchange,
+				   iv->pid);
 		mmput_async(iv->mm);
 		w.isolated += isolated;
 		if (l->addr >= iv->end) {
@@ -763,56 +903,47 @@ static u64 hp_exchange_ceiling(const struct hp_plan_list *hot,
 }
 
 /* Tell a waiting balloon when its room is free or cannot be made. */
-static void hp_room_check(const struct hp_config *cfg,
+static void hp_room_check(const struct hp_config *cfg, int nid,
 			  const struct hp_plan_list *cold)
 {
 	unsigned long managed, high;
 
-	if (!atomic_long_read(&hp_room_wanted))
+	if (!atomic_long_read(&hp_room_wanted[nid]))
 		return;
-	hp_node_sizes(hp_fast_nid, &managed, &high);
-	if (hp_node_free(hp_fast_nid) >= hp_free_target(cfg, managed, high) ||
+	hp_node_sizes(nid, &managed, &high);
+	if (hp_node_free(nid) >= hp_free_target(cfg, nid, managed, high) ||
 	    cold->pos >= cold->nr)
 		hp_room_answer();
 }
 
-/**
- * hp_migrate_step() - one tick of placement work
- * @cfg: the configuration
- * @ms: milliseconds since the last tick, to refill the rate limit
- *
- * Demotes the coldest pages while the fast node has less free memory
- * than its headroom, then promotes the densest hot pages, demoting cold
- * ones first where a promotion would eat into the headroom (an
- * exchange).  Promotions stop HP_PROMOTE_BAND pages above the point
- * where demotions start.  When nothing cold is left to demote, that
- * point drops to the fast node's high watermarks.  Moves no more pages
- * than the rate limit has earned.
+/*
+ * The work of fast node @np->nid in one tick: demote its coldest pages
+ * while it has less free memory than its headroom, then promote the
+ * densest hot pages that belong on it, demoting cold ones first where a
+ * promotion would eat into the headroom (an exchange).  Promotions stop
+ * HP_PROMOTE_BAND pages above the point where demotions start.  When
+ * nothing cold is left to demote, that point drops to the node's high
+ * watermarks.
  */
-void hp_migrate_step(const struct hp_config *cfg, unsigned int ms)
+static void hp_node_step(const struct hp_config *cfg,
+			 const struct hp_tiers *t, struct hp_node_plan *np,
+			 unsigned int *scan)
 {
-	unsigned long rate = (unsigned long)cfg->rate_limit_mib <<
-			     (20 - PAGE_SHIFT);
-	unsigned int scan = HP_SCAN_PER_TICK;
-	struct hp_plan_list *hot = &hp_plan.promote, *cold = &hp_plan.demote;
-	int fast = hp_fast_nid, slow = hp_slow_nid;
+	struct hp_plan_list *hot = &np->promote, *cold = &np->demote;
+	int fast = np->nid;
 
-	if (slow == NUMA_NO_NODE)
-		return;
-	hp_refill(rate, ms);
-
-	while (hp_tokens > 0 && scan && hot->pos < hot->nr &&
+	while (hp_tokens > 0 && *scan && hot->pos < hot->nr &&
 	       !kthread_should_stop()) {
 		unsigned long managed, high, free, floor, want;
 		struct hp_work w;
 
 		hp_node_sizes(fast, &managed, &high);
-		floor = hp_free_target(cfg, managed, high);
+		floor = hp_free_target(cfg, fast, managed, high);
 		free = hp_node_free(fast);
 		if (free < floor) {
-			w = hp_work_list(cold, fast, slow, false, false,
-					 U64_MAX, min_t(long, hp_tokens,
-							floor - free), &scan);
+			w = hp_work_list(cold, t, fast, false, false, U64_MAX,
+					 min_t(long, hp_tokens, floor - free),
+					 scan);
 			hp_charge(w.isolated);
 			if (w.isolated)
 				continue;
@@ -821,9 +952,9 @@ void hp_migrate_step(const struct hp_config *cfg, unsigned int ms)
 		floor += HP_PROMOTE_BAND;
 		want = min_t(long, hp_tokens, HP_MIGRATE_BATCH);
 		if (free < floor + want) {
-			w = hp_work_list(cold, fast, slow, false, true,
+			w = hp_work_list(cold, t, fast, false, true,
 					 hp_exchange_ceiling(hot, cfg),
-					 floor + want - free, &scan);
+					 floor + want - free, scan);
 			hp_charge(w.isolated);
 			free += w.moved;
 			want = free > floor ? free - floor : 0;
@@ -831,25 +962,74 @@ void hp_migrate_step(const struct hp_config *cfg, unsigned int ms)
 			if (!want)
 				break;
 		}
-		w = hp_work_list(hot, slow, fast, true, false, U64_MAX, want,
-				 &scan);
+		w = hp_work_list(hot, t, fast, true, false, U64_MAX, want,
+				 scan);
 		hp_charge(w.isolated);
 		if (!w.isolated && hot->pos < hot->nr)
 			break;	/* out of lookups for this tick */
 	}
 	/* With nothing hot left to move, keep the headroom all the same. */
-	if (hp_tokens > 0 && scan && hot->pos >= hot->nr) {
+	if (hp_tokens > 0 && *scan && hot->pos >= hot->nr) {
 		unsigned long managed, high, floor, free;
 
 		hp_node_sizes(fast, &managed, &high);
-		floor = hp_free_target(cfg, managed, high);
+		floor = hp_free_target(cfg, fast, managed, high);
 		free = hp_node_free(fast);
 
 		if (free < floor)
-			hp_charge(hp_work_list(cold, fast, slow, false, false,
+			hp_charge(hp_work_list(cold, t, fast, false, false,
 					       U64_MAX, min_t(long, hp_tokens,
 							      floor - free),
-					       &scan).isolated);
+					       scan).isolated);
 	}
-	hp_room_check(cfg, cold);
+	hp_room_check(cfg, fast, cold);
+}
+
+/*
+ * Answer a balloon waiting for room on a node no plan works on: one that
+ * is no longer fast, that became fast after the plan was made, or any
+ * when there is no plan or no slow node.
+ */
+static void hp_room_unplanned(const struct hp_tiers *t)
+{
+	int nid;
+
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		if (!atomic_long_read(&hp_room_wanted[nid]))
+			continue;
+		if (nodes_empty(t->slow) || !node_isset(nid, t->fast) ||
+		    !hp_node_plan_of(&hp_plan, nid))
+			hp_room_answer();
+	}
+}
+
+/**
+ * hp_migrate_step() - one tick of placement work
+ * @cfg: the configuration
+ * @ms: milliseconds since the last tick, to refill the rate limit
+ *
+ * Does the work of each fast node that is still fast (hp_node_step()),
+ * starting with a different one each tick, so that they share the rate
+ * limit.  Moves no more pages than the rate limit has earned.
+ */
+void hp_migrate_step(const struct hp_config *cfg, unsigned int ms)
+{
+	unsigned long rate = (unsigned long)cfg->rate_limit_mib <<
+			     (20 - PAGE_SHIFT);
+	unsigned int scan = HP_SCAN_PER_TICK, i;
+	struct hp_tiers t;
+
+	hp_tiers_get(&t);
+	hp_room_unplanned(&t);
+	if (nodes_empty(t.slow) || !hp_plan.nr_nodes)
+		return;
+	hp_refill(rate, ms);
+	for (i = 0; i < hp_plan.nr_nodes; i++) {
+		struct hp_node_plan *np;
+
+		np = &hp_plan.nodes[(hp_plan.first + i) % hp_plan.nr_nodes];
+		if (node_isset(np->nid, t.fast))
+			hp_node_step(cfg, &t, np, &scan);
+	}
+	hp_plan.first = (hp_plan.first + 1) % hp_plan.nr_nodes;
 }

@@ -13,6 +13,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/topology.h>
 
 #include "internal.h"
 
@@ -63,37 +64,40 @@ static struct task_struct *hp_mm_task(struct mm_struct *mm, pid_t pid)
 }
 
 /**
- * hp_owner_allows() - whether the owner of @mm lets its pages go to @nid
+ * hp_owner_nodes() - the nodes the owner of @mm lets its pages go to
  * @mm: the mm, mm_users held by the caller
  * @pid: its process, as reported (used when there is no memcg owner)
- * @nid: the node pages would move to
+ * @allowed: set to the nodes; empty if no task of @mm was found
+ * @cpu_nid: set to the node of the CPU its first thread found last ran
+ *	on (NUMA_NO_NODE if none was found)
  *
- * Every thread of the process that uses @mm must be allowed @nid by its
- * cpuset and by its task mempolicy.  Checked when a plan is made and
- * again at every tick before moves, so a new cpuset.mems or
- * set_mempolicy() stops moves from the next tick on.  Tasks of other
- * processes that share @mm (CLONE_VM without CLONE_THREAD) are not
- * consulted.
- *
- * Return: true if the pages may go to @nid; false also if no task of
- * @mm was found.
+ * Every thread of the process that uses @mm must be allowed a node by its
+ * cpuset and by its task mempolicy.  Asked when a plan is made and again
+ * at every tick before moves, so a new cpuset.mems or set_mempolicy()
+ * stops moves from the next tick on.  Tasks of other processes that
+ * share @mm (CLONE_VM without CLONE_THREAD) are not consulted.
  */
-bool hp_owner_allows(struct mm_struct *mm, pid_t pid, int nid)
+void hp_owner_nodes(struct mm_struct *mm, pid_t pid, nodemask_t *allowed,
+		    int *cpu_nid)
 {
-	nodemask_t allowed = node_states[N_MEMORY];
 	struct task_struct *leader, *t;
 	bool found = false;
 
+	*allowed = node_states[N_MEMORY];
+	*cpu_nid = NUMA_NO_NODE;
 	rcu_read_lock();
 	leader = hp_mm_task(mm, pid);
 	if (leader) {
 		for_each_thread(leader, t) {
 			if (READ_ONCE(t->mm) != mm)
 				continue;
+			if (!found)
+				*cpu_nid = cpu_to_node(task_cpu(t));
 			found = true;
-			hp_task_narrow(t, &allowed);
+			hp_task_narrow(t, allowed);
 		}
 	}
 	rcu_read_unlock();
-	return found && node_isset(nid, allowed);
+	if (!found)
+		nodes_clear(*allowed);
 }

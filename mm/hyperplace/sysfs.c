@@ -179,10 +179,19 @@ static const char *const hp_scope_names[HP_NR_SCOPES] = {
 HP_CHOICE(source, mode, hp_mode_names);
 HP_CHOICE(scope, scope, hp_scope_names);
 
+/* The lowest-numbered node of @nodes, or -1. */
+static int hp_first_node(const nodemask_t *nodes)
+{
+	return nodes_empty(*nodes) ? -1 : first_node(*nodes);
+}
+
 static ssize_t fast_node_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", hp_fast_nid);
+	struct hp_tiers t;
+
+	hp_tiers_get(&t);
+	return sysfs_emit(buf, "%d\n", hp_first_node(&t.fast));
 }
 
 static struct kobj_attribute fast_node_attr = __ATTR_RO(fast_node);
@@ -190,10 +199,35 @@ static struct kobj_attribute fast_node_attr = __ATTR_RO(fast_node);
 static ssize_t slow_node_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", hp_slow_nid);
+	struct hp_tiers t;
+
+	hp_tiers_get(&t);
+	return sysfs_emit(buf, "%d\n", hp_first_node(&t.slow));
 }
 
 static struct kobj_attribute slow_node_attr = __ATTR_RO(slow_node);
+
+static ssize_t fast_nodes_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	struct hp_tiers t;
+
+	hp_tiers_get(&t);
+	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&t.fast));
+}
+
+static struct kobj_attribute fast_nodes_attr = __ATTR_RO(fast_nodes);
+
+static ssize_t slow_nodes_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	struct hp_tiers t;
+
+	hp_tiers_get(&t);
+	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&t.slow));
+}
+
+static struct kobj_attribute slow_nodes_attr = __ATTR_RO(slow_nodes);
 
 static ssize_t active_source_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
@@ -217,6 +251,8 @@ static struct attribute *hp_attrs[] = {
 	&hp_knob_headroom_pct.attr.attr,
 	&fast_node_attr.attr,
 	&slow_node_attr.attr,
+	&fast_nodes_attr.attr,
+	&slow_nodes_attr.attr,
 	&hp_knob_split_ratio.attr.attr,
 	&hp_knob_split_min_samples.attr.attr,
 	&hp_knob_merge_ratio.attr.attr,

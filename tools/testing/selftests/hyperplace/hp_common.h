@@ -151,6 +151,47 @@ static inline long long keyed_value(const char *path, const char *key)
 	return v;
 }
 
+/*
+ * A node or CPU list ("0-1,3", as sysfs writes them) as a bit mask of up
+ * to 64 entries; -1 if it does not parse.
+ */
+static inline long long list_parse(const char *s)
+{
+	unsigned long long mask = 0;
+	char *end;
+
+	while (*s && *s != '\n') {
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+
+		if (end == s)
+			return -1;
+		if (*end == '-') {
+			s = end + 1;
+			hi = strtoul(s, &end, 10);
+			if (end == s)
+				return -1;
+		}
+		if (hi < lo || hi > 62)
+			return -1;
+		for (; lo <= hi; lo++)
+			mask |= 1ULL << lo;
+		s = end;
+		if (*s == ',')
+			s++;
+	}
+	return mask;
+}
+
+/* The list in the file @path as a mask (list_parse()); -1 on error. */
+static inline long long list_read(const char *path)
+{
+	char buf[256];
+
+	if (read_line(path, buf, sizeof(buf)))
+		return -1;
+	return list_parse(buf);
+}
+
 static inline double now_s(void)
 {
 	struct timespec ts;

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * HyperPlace's fast and slow nodes, from the kernel's memory tiers: the
+ * memory nodes of the top tier are fast, every other memory node is
+ * slow.  khyperplaced reads them again at every epoch and as soon as
+ * memory goes online or offline, so a CXL node onlined later is used and
+ * a node whose memory went away is dropped.  Also where a page goes: a
+ * promotion to the fast node nearest the CPU of the page's process, a
+ * demotion to the kernel's demotion target of the node it leaves.
+ */
+#define pr_fmt(fmt) "hyperplace: " fmt
+
+#include <linux/memory.h>
+#include <linux/memory-tiers.h>
+#include <linux/memory_hotplug.h>
+#include <linux/nodemask.h>
+#include <linux/seqlock.h>
+#include <linux/topology.h>
+
+#include "internal.h"
+
+static DEFINE_SEQLOCK(hp_tiers_lock);
+/* Written by hp_tiers_update() only, read through hp_tiers_get(). */
+static struct hp_tiers hp_tiers_now = {
+	.fast = NODE_MASK_NONE,
+	.slow = NODE_MASK_NONE,
+};
+
+/* Memory went online or offline: hp_tiers_update() is due. */
+static int hp_tiers_stale = 1;
+
+/**
+ * hp_tiers_get() - the current fast and slow nodes
+ * @t: filled with them
+ */
+void hp_tiers_get(struct hp_tiers *t)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&hp_tiers_lock);
+		*t = hp_tiers_now;
+	} while (read_seqretry(&hp_tiers_lock, seq));
+}
+
+/*
+ * Split the memory nodes as the memory tiers do.  With one tier only (no
+ * HMAT, or nodes that perform alike), or no top tier (no memory node has
+ * CPUs), CPU-less nodes are taken as the slow ones, as CXL.mem and PMEM
+ * nodes are, and if that leaves no fast node, every node is fast.
+ *
+ * Under get_online_mems(): a node that comes online is in N_MEMORY
+ * before the memory tiers' callback has given it a tier, and
+ * node_is_toptier() takes a node without a tier for a top-tier one.
+ */
+static void hp_tiers_read(struct hp_tiers *t)
+{
+	int nid;
+
+	nodes_clear(t->fast);
+	nodes_clear(t->slow);
+	get_online_mems();
+	for_each_node_state(nid, N_MEMORY) {
+		if (node_is_toptier(nid))
+			node_set(nid, t->fast);
+		else
+			node_set(nid, t->slow);
+	}
+	if (nodes_empty(t->fast) || nodes_empty(t->slow)) {
+		nodes_and(t->fast, node_states[N_MEMORY], node_states[N_CPU]);
+		nodes_andnot(t->slow, node_states[N_MEMORY], t->fast);
+		if (nodes_empty(t->fast)) {
+			t->fast = t->slow;
+			nodes_clear(t->slow);
+		}
+	}
+	put_online_mems();
+}
+
+/**
+ * hp_tiers_update() - read the fast and slow nodes again if memory changed
+ * @force: read them even if no memory went online or offline
+ *
+ * Called by khyperplaced.  Logs the nodes when they change.
+ */
+void hp_tiers_update(bool force)
+{
+	struct hp_tiers t;
+
+	/* Cleared before the read: an event during it makes another one. */
+	if (!xchg(&hp_tiers_stale, 0) && !force)
+		return;
+	hp_tiers_read(&t);
+	if (nodes_equal(t.fast, hp_tiers_now.fast) &&
+	    nodes_equal(t.slow, hp_tiers_now.slow))
+		return;
+	write_seqlock(&hp_tiers_lock);
+	hp_tiers_now = t;
+	write_sequnlock(&hp_tiers_lock);
+	if (nodes_empty(t.slow))
+		pr_info("fast nodes %*pbl, no slow node: pages are classified, not moved\n",
+			nodemask_pr_args(&t.fast));
+	else
+		pr_info("fast nodes %*pbl, slow nodes %*pbl\n",
+			nodemask_pr_args(&t.fast), nodemask_pr_args(&t.slow));
+}
+
+/* A memory block went online or offline: the nodes may have changed. */
+static int hp_tiers_memory_event(struct notifier_block *nb,
+				 unsigned long action, void *arg)
+{
+	if (action == MEM_ONLINE || action == MEM_OFFLINE) {
+		xchg(&hp_tiers_stale, 1);
+		hp_kick();
+	}
+	return NOTIFY_OK;
+}
+
+/**
+ * hp_tiers_init() - read the nodes and follow memory hotplug
+ *
+ * After the memory tiers' own hotplug callback, which moves a node to
+ * its tier first.
+ */
+void __init hp_tiers_init(void)
+{
+	hotplug_memory_notifier(hp_tiers_memory_event, MEMTIER_HOTPLUG_PRI - 1);
+	hp_tiers_update(true);
+}
+
+/**
+ * hp_nearest() - the node of @nodes nearest @from (node_distance())
+ * @from: a node
+ * @nodes: the candidates
+ *
+ * Return: the node, the lowest-numbered of equally near ones, or
+ * NUMA_NO_NODE if @nodes is empty.
+ */
+int hp_nearest(int from, const nodemask_t *nodes)
+{
+	int nid, best = NUMA_NO_NODE;
+
+	for_each_node_mask(nid, *nodes) {
+		if (best == NUMA_NO_NODE ||
+		    node_distance(from, nid) < node_distance(from, best))
+			best = nid;
+	}
+	return best;
+}
+
+/**
+ * hp_demote_target() - the slow node pages of fast node @nid go to
+ * @t: the nodes
+ * @allowed: the nodes the process may use (hp_owner_nodes())
+ * @nid: the fast node
+ *
+ * Return: the kernel's demotion target of @nid if it is allowed and
+ * slow, else the allowed slow node nearest @nid, or NUMA_NO_NODE.
+ */
+int hp_demote_target(const struct hp_tiers *t, const nodemask_t *allowed,
+		     int nid)
+{
+	int target = next_demotion_node(nid);
+	nodemask_t slow;
+
+	nodes_and(slow, t->slow, *allowed);
+	if (target != NUMA_NO_NODE && node_isset(target, slow))
+		return target;
+	return hp_nearest(nid, &slow);
+}

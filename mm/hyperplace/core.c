@@ -470,7 +470,7 @@ static void hp_epoch_all(const struct hp_config *cfg)
 		hp_space_epoch(hpm->space);
 		mutex_unlock(&hp_spaces_lock);
 	}
-	if (cfg->migrate)
+	if (cfg->migrate && !hp_yielded_to())
 		hp_migrate_epoch(mms, nr, cfg);
 	hp_mms_put(mms, nr);
 }
@@ -643,7 +643,7 @@ bool hyperplace_make_room(int nid, unsigned long nr_pages)
 	hp_tiers_get(&t);
 	if (nid < 0 || nid >= MAX_NUMNODES || !node_isset(nid, t.fast) ||
 	    nodes_empty(t.slow) || !READ_ONCE(hp_config.enabled) ||
-	    !READ_ONCE(hp_config.migrate))
+	    !READ_ONCE(hp_config.migrate) || hp_yielded_to())
 		return false;
 	if (nr_pages)
 		hp_migrate_make_room(nid, nr_pages);
@@ -667,6 +667,7 @@ static int hp_thread_fn(void *unused)
 	while (!kthread_should_stop()) {
 		struct hp_config cfg;
 		unsigned int ms;
+		bool yield;
 
 		mutex_lock(&hp_config_lock);
 		cfg = hp_config;
@@ -693,9 +694,11 @@ static int hp_thread_fn(void *unused)
 		}
 		ms = jiffies_to_msecs(jiffies - last_tick);
 		last_tick = jiffies;
+		yield = hp_yield_check();
 		mutex_lock(&hp_migrate_lock);
 		/* Read again: the knobs may have changed since @cfg. */
-		if (READ_ONCE(hp_config.enabled) && READ_ONCE(hp_config.migrate))
+		if (READ_ONCE(hp_config.enabled) && READ_ONCE(hp_config.migrate) &&
+		    !yield)
 			hp_migrate_step(&cfg, ms);
 		else
 			hp_migrate_forget();

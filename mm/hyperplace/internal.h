@@ -183,6 +183,10 @@ int hp_nearest(int from, const nodemask_t *nodes);
 int hp_demote_target(const struct hp_tiers *t, const nodemask_t *allowed,
 		     int nid);
 
+/* others.c */
+bool hp_yield_check(void);
+const char *hp_yielded_to(void);
+
 /* abit.c */
 /**
  * struct hp_abit_stats - work of the Accessed-bit sampler

@@ -229,6 +229,14 @@ static ssize_t slow_nodes_show(struct kobject *kobj,
 
 static struct kobj_attribute slow_nodes_attr = __ATTR_RO(slow_nodes);
 
+static ssize_t yielded_to_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", hp_yielded_to() ?: "none");
+}
+
+static struct kobj_attribute yielded_to_attr = __ATTR_RO(yielded_to);
+
 static ssize_t active_source_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
@@ -253,6 +261,7 @@ static struct attribute *hp_attrs[] = {
 	&slow_node_attr.attr,
 	&fast_nodes_attr.attr,
 	&slow_nodes_attr.attr,
+	&yielded_to_attr.attr,
 	&hp_knob_split_ratio.attr.attr,
 	&hp_knob_split_min_samples.attr.attr,
 	&hp_knob_merge_ratio.attr.attr,

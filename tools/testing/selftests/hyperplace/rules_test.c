@@ -4,8 +4,9 @@
  * slow node by its cpuset or by set_mempolicy(MPOL_BIND) is never
  * promoted, while one bound to both nodes is; the copy-on-write pages an
  * opted-out parent shares with a placed child stay put; the moves are
- * counted in the memory cgroup's memory.stat; and opting in needs
- * CAP_SYS_NICE.
+ * counted in the memory cgroup's memory.stat; opting in needs
+ * CAP_SYS_NICE; and it moves nothing while NUMA balancing's tiering mode
+ * or DAMON runs.
  *
  * Every case runs in a worker process of its own, all at once, so that
  * one positive control (regions that are allowed to move, and do) sets
@@ -364,6 +365,128 @@ TEST_F_TIMEOUT(hp, placement_obeys_owner_rules,
 	EXPECT_EQ(0, failed);
 	rmdir(CG_COUNTED);
 	rmdir(CG_CONFINED);
+}
+
+#define DAMON_SYSFS	"/sys/kernel/mm/damon/admin/kdamonds"
+#define NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
+
+/* Start (or stop) a DAMON context that only monitors physical memory. */
+static int damon_monitor(bool on)
+{
+	static const char * const start[][2] = {
+		{ "nr_kdamonds", "1" },
+		{ "0/contexts/nr_contexts", "1" },
+		{ "0/contexts/0/operations", "paddr" },
+		{ "0/contexts/0/targets/nr_targets", "1" },
+		{ "0/state", "on" },
+	};
+	char path[256];
+	unsigned int i;
+	int ret;
+
+	if (!on) {
+		ret = write_str(DAMON_SYSFS "/0/state", "off");
+		return ret ?: write_str(DAMON_SYSFS "/nr_kdamonds", "0");
+	}
+	for (i = 0; i < ARRAY_SIZE(start); i++) {
+		snprintf(path, sizeof(path), DAMON_SYSFS "/%s", start[i][0]);
+		ret = write_str(path, start[i][1]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int numa_balancing_tiering(bool on)
+{
+	return write_str(NUMA_BALANCING, on ? "2" : "0");
+}
+
+/* Poll until yielded_to reads @want; what it read last. */
+static const char *wait_yielded_to(const char *want, char *buf, size_t len)
+{
+	double end = now_s() + MOVE_TIMEOUT_S;
+
+	do {
+		if (!knob_read("yielded_to", buf, len) && !strcmp(buf, want))
+			break;
+		usleep(POLL_US);
+	} while (now_s() < end);
+	return buf;
+}
+
+/*
+ * While NUMA balancing's tiering mode or a DAMON context runs, HyperPlace
+ * says so in yielded_to and moves no page, though a busy region waits on
+ * the slow node, for three times as long as such a region took to move
+ * just before; once the other one stops, yielded_to is "none" again and a
+ * region moves.  (The other mechanism may move the region itself: only
+ * HyperPlace's own counts are checked.)
+ */
+TEST_F_TIMEOUT(hp, hands_over_to_numa_balancing_and_damon,
+	       (2 * QUIET_TIMES + 4) * MOVE_TIMEOUT_S + 120)
+{
+	static const struct {
+		const char *name;
+		int (*run)(bool on);
+	} others[] = {
+		{ "numa_balancing", numa_balancing_tiering },
+		{ "damon", damon_monitor },
+	};
+	unsigned long long p0, d0, p, d;
+	double quiet_s, t0, pct;
+	struct region r;
+	unsigned int i;
+	char buf[32];
+
+	ASSERT_EQ(0, access(NUMA_BALANCING, W_OK)) TH_LOG("no NUMA balancing");
+	ASSERT_EQ(0, access(DAMON_SYSFS, F_OK)) TH_LOG("no DAMON sysfs");
+	ASSERT_EQ(0, knob_write("scope", "all"));
+	ASSERT_STREQ("none", wait_yielded_to("none", buf, sizeof(buf)));
+	ASSERT_EQ(0, region_create(&r, REGION_MIB, false, self->slow));
+	ASSERT_EQ(0, region_start(&r));
+	t0 = now_s();
+	pct = wait_region_on(&r, self->fast, 90, MOVE_TIMEOUT_S);
+	region_stop(&r);
+	munmap(r.p, r.len);
+	ASSERT_GE(pct, 90.0) TH_LOG("no control: a region did not move");
+	quiet_s = QUIET_TIMES * (now_s() - t0);
+	if (quiet_s < QUIET_MIN_S)
+		quiet_s = QUIET_MIN_S;
+
+	/* EXPECT, not ASSERT, in here: the other one must be stopped. */
+	for (i = 0; i < ARRAY_SIZE(others); i++) {
+		bool ok;
+
+		EXPECT_EQ(0, others[i].run(true))
+			TH_LOG("starting %s", others[i].name);
+		EXPECT_STREQ(others[i].name,
+			     wait_yielded_to(others[i].name, buf, sizeof(buf)));
+		ok = !stat_read("promoted", &p0) && !stat_read("demoted", &d0) &&
+		     !region_create(&r, REGION_MIB, false, self->slow) &&
+		     !region_start(&r);
+		EXPECT_TRUE(ok);
+		if (ok) {
+			usleep(quiet_s * 1e6);
+			region_stop(&r);
+			EXPECT_EQ(0, stat_read("promoted", &p));
+			EXPECT_EQ(0, stat_read("demoted", &d));
+			TH_LOG("%s ran %.0f s: HyperPlace promoted %llu, demoted %llu",
+			       others[i].name, quiet_s, p - p0, d - d0);
+			EXPECT_EQ(p0, p);
+			EXPECT_EQ(d0, d);
+			EXPECT_EQ(r.sum, region_checksum(&r));
+			munmap(r.p, r.len);
+		}
+		EXPECT_EQ(0, others[i].run(false));
+		EXPECT_STREQ("none", wait_yielded_to("none", buf, sizeof(buf)));
+	}
+	/* Back at work. */
+	ASSERT_EQ(0, region_create(&r, REGION_MIB, false, self->slow));
+	ASSERT_EQ(0, region_start(&r));
+	pct = wait_region_on(&r, self->fast, 90, MOVE_TIMEOUT_S);
+	region_stop(&r);
+	EXPECT_GE(pct, 90.0) TH_LOG("nothing moved after the others stopped");
 }
 
 /*

@@ -16,7 +16,7 @@ export HP_PEBS := $(PEBS)
 
 .PHONY: all deps linux-src kernel debug-kernel qemu initramfs check unit vm run \
 	bench-sim bench-sampling bench-vm bench-hyperflex calibrate docs qemu-src series series-build kvm-unit-tests \
-	check-debug check-kcsan fuzz fuzz-range fuzz-balloon-tiers clean distclean help
+	check-debug check-kcsan randconfig-check fuzz fuzz-range fuzz-balloon-tiers clean distclean help
 
 all: kernel qemu initramfs ## build the guest kernel, QEMU and the initramfs
 
@@ -52,6 +52,9 @@ check-debug: ## make check on the debug kernel (KASAN, lockdep, kmemleak, ...) p
 
 check-kcsan: ## make check on the KCSAN kernel (data races) plus stress
 	@HP_VARIANT=kcsan $(S)/check.sh
+
+randconfig-check: linux-src ## build the kernel under configs/hostile/*.config (no THP, no memcg, ...), sparse each; HOSTILE=names
+	@$(S)/randconfig-check.sh $(HOSTILE)
 
 unit: linux-src ## userspace and host-side tests, no VM (ASan+UBSan harness)
 	@$(S)/unit.sh $(CURDIR)/build/unit-results; rc=$$?; \

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# build-linux.sh [guest|debug|kcsan] [--config-only]
+# build-linux.sh [guest|debug|kcsan|hostile/NAME] [--config-only]
 #
 # Configure (x86_64_defconfig + configs/guest.config [+ configs/VARIANT.config])
-# and build the guest bzImage in build/obj/linux-VARIANT with ccache.  The
+# and build the guest bzImage in build/obj/linux-VARIANT with ccache
+# (hostile/NAME: configs/hostile/NAME.config, in build/obj/linux-hostile-NAME;
+# scripts/randconfig-check.sh builds them).  The
 # configuration is regenerated only when a fragment changes, and every
 # option a fragment asks for is checked in the result: an option that
 # Kconfig silently dropped (unmet dependency, typo) fails the build.
@@ -16,9 +18,12 @@ frags=("$HP_ROOT/configs/guest.config")
 case $variant in
 guest) ;;
 debug|kcsan) frags+=("$HP_ROOT/configs/$variant.config") ;;
-*) hp_die "unknown variant '$variant' (guest, debug or kcsan)" ;;
+hostile/*) [ -f "$HP_ROOT/configs/$variant.config" ] ||
+		hp_die "no configs/$variant.config"
+	frags+=("$HP_ROOT/configs/$variant.config") ;;
+*) hp_die "unknown variant '$variant' (guest, debug, kcsan or hostile/NAME)" ;;
 esac
-obj=$HP_LINUX_OBJ-$variant
+obj=$HP_LINUX_OBJ-${variant//\//-}
 mkdir -p "$obj"
 
 kmake() {
@@ -33,7 +38,8 @@ if [ "$(cat "$obj/.hyperplace-config-hash" 2>/dev/null)" != "$cfg_hash" ] || [ !
 	kmake -s x86_64_defconfig
 	(cd "$obj" && "$HP_LINUX_SRC/scripts/kconfig/merge_config.sh" -m -O "$obj" .config "${frags[@]}" >/dev/null)
 	kmake -s olddefconfig
-	# Every option a fragment sets must have that value in the result.
+	# Every option the fragments set must have that value in the result
+	# (the last fragment that sets an option decides, as in the merge).
 	bad=0
 	while IFS= read -r line; do
 		case $line in
@@ -42,7 +48,8 @@ if [ "$(cat "$obj/.hyperplace-config-hash" 2>/dev/null)" != "$cfg_hash" ] || [ !
 		CONFIG_*=*) grep -qxF "$line" "$obj/.config" ||
 			{ echo "  ${line%%=*}: asked ${line#*=}, got $(grep -E "^(# )?${line%%=*}[= ]" "$obj/.config" || echo unset)"; bad=1; } ;;
 		esac
-	done < <(cat "${frags[@]}" | sed -e 's/[[:space:]]*#.*//' | grep '^CONFIG_')
+	done < <(cat "${frags[@]}" | sed -e 's/[[:space:]]*#.*//' | grep '^CONFIG_' |
+		 awk -F= '!($1 in v) { order[n++] = $1 } { v[$1] = $0 } END { for (i = 0; i < n; i++) print v[order[i]] }')
 	[ $bad -eq 0 ] || hp_die "the configuration above did not come out as the fragments ask"
 	echo "$cfg_hash" > "$obj/.hyperplace-config-hash"
 fi

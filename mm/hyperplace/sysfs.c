@@ -179,54 +179,47 @@ static const char *const hp_scope_names[HP_NR_SCOPES] = {
 HP_CHOICE(source, mode, hp_mode_names);
 HP_CHOICE(scope, scope, hp_scope_names);
 
-/* The lowest-numbered node of @nodes, or -1. */
-static int hp_first_node(const nodemask_t *nodes)
+/* The fast (or slow) nodes: a node list, or the lowest node (-1: none). */
+static ssize_t hp_nodes_show(char *buf, bool fast, bool list)
 {
-	return nodes_empty(*nodes) ? -1 : first_node(*nodes);
+	struct hp_tiers t;
+	nodemask_t *nodes;
+
+	hp_tiers_get(&t);
+	nodes = fast ? &t.fast : &t.slow;
+	if (list)
+		return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(nodes));
+	return sysfs_emit(buf, "%d\n",
+			  nodes_empty(*nodes) ? -1 : (int)first_node(*nodes));
 }
 
 static ssize_t fast_node_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
-	struct hp_tiers t;
-
-	hp_tiers_get(&t);
-	return sysfs_emit(buf, "%d\n", hp_first_node(&t.fast));
+	return hp_nodes_show(buf, true, false);
 }
-
-static struct kobj_attribute fast_node_attr = __ATTR_RO(fast_node);
 
 static ssize_t slow_node_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
-	struct hp_tiers t;
-
-	hp_tiers_get(&t);
-	return sysfs_emit(buf, "%d\n", hp_first_node(&t.slow));
+	return hp_nodes_show(buf, false, false);
 }
-
-static struct kobj_attribute slow_node_attr = __ATTR_RO(slow_node);
 
 static ssize_t fast_nodes_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	struct hp_tiers t;
-
-	hp_tiers_get(&t);
-	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&t.fast));
+	return hp_nodes_show(buf, true, true);
 }
-
-static struct kobj_attribute fast_nodes_attr = __ATTR_RO(fast_nodes);
 
 static ssize_t slow_nodes_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	struct hp_tiers t;
-
-	hp_tiers_get(&t);
-	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&t.slow));
+	return hp_nodes_show(buf, false, true);
 }
 
+static struct kobj_attribute fast_node_attr = __ATTR_RO(fast_node);
+static struct kobj_attribute slow_node_attr = __ATTR_RO(slow_node);
+static struct kobj_attribute fast_nodes_attr = __ATTR_RO(fast_nodes);
 static struct kobj_attribute slow_nodes_attr = __ATTR_RO(slow_nodes);
 
 static ssize_t yielded_to_show(struct kobject *kobj,

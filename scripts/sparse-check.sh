@@ -52,12 +52,15 @@ pte_helper_imbalance() {
 	done
 }
 
+# The consumer hook in ds.c, where this configuration builds ds.c.
+[ -f "$obj/arch/x86/events/intel/ds.o" ] && files+=(arch/x86/events/intel/ds.c)
+
 log=$obj/sparse.log
 : > "$log"
 echo "TAP version 13"
-echo "1..$(( ${#files[@]} + 1 ))"
+echo "1..${#files[@]}"
 n=0
-for f in "${files[@]}" arch/x86/events/intel/ds.c; do
+for f in "${files[@]}"; do
 	n=$((n + 1))
 	out=$(make -C "$HP_LINUX_SRC" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" \
 		KBUILD_BUILD_USER=hyperplace KBUILD_BUILD_HOST=build \

@@ -179,7 +179,6 @@ struct hp_tiers {
 void hp_tiers_get(struct hp_tiers *t);
 void hp_tiers_update(bool force);
 void hp_tiers_init(void);
-int hp_nearest(int from, const nodemask_t *nodes);
 int hp_demote_target(const struct hp_tiers *t, const nodemask_t *allowed,
 		     int nid);
 

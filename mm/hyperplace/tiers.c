@@ -128,15 +128,11 @@ void __init hp_tiers_init(void)
 	hp_tiers_update(true);
 }
 
-/**
- * hp_nearest() - the node of @nodes nearest @from (node_distance())
- * @from: a node
- * @nodes: the candidates
- *
- * Return: the node, the lowest-numbered of equally near ones, or
- * NUMA_NO_NODE if @nodes is empty.
+/*
+ * The node of @nodes nearest @from (node_distance()), the lowest-numbered
+ * of equally near ones, or NUMA_NO_NODE if @nodes is empty.
  */
-int hp_nearest(int from, const nodemask_t *nodes)
+static int hp_nearest(int from, const nodemask_t *nodes)
 {
 	int nid, best = NUMA_NO_NODE;
 

@@ -197,19 +197,30 @@ static inline unsigned long region_end_addr(const struct region *r)
 }
 
 /* Poll until at least @pct percent of the region is on @nid. */
-static inline double wait_region_on(const struct region *r, int nid,
-				    double pct, int timeout_s)
+/*
+ * Poll until at least @pct percent of [@start, @end) of @pid is on @nid,
+ * or the monotonic clock passes @deadline (now_s()); the last percentage.
+ */
+static inline double wait_pct_on(pid_t pid, unsigned long start,
+				 unsigned long end, int nid, double pct,
+				 double deadline)
 {
-	double end = now_s() + timeout_s, got;
+	double got;
 
 	do {
-		got = pct_on(getpid(), region_start_addr(r), region_end_addr(r),
-			     nid);
+		got = pct_on(pid, start, end, nid);
 		if (got >= pct)
 			break;
 		usleep(POLL_US);
-	} while (now_s() < end);
+	} while (now_s() < deadline);
 	return got;
+}
+
+static inline double wait_region_on(const struct region *r, int nid,
+				    double pct, int timeout_s)
+{
+	return wait_pct_on(getpid(), region_start_addr(r), region_end_addr(r),
+			   nid, pct, now_s() + timeout_s);
 }
 
 /* ---- the fixture ---- */

@@ -258,7 +258,7 @@ TEST_F_TIMEOUT(hp, placement_obeys_owner_rules,
 	struct report rep[NR_REPORTS];
 	unsigned long long policy0, shared0, policy, shared;
 	int to_test[2], to_workers[2], i, n, status, failed;
-	double t0, took, quiet_s, end, pct;
+	double t0, took, quiet_s, pct;
 	pid_t pids[NR_WORKERS];
 	long long promoted;
 	const char *why;
@@ -295,14 +295,8 @@ TEST_F_TIMEOUT(hp, placement_obeys_owner_rules,
 	for (i = 0; i < n; i++) {
 		if (rep[i].role != 'm')
 			continue;
-		end = t0 + MOVE_TIMEOUT_S;
-		do {
-			pct = pct_on(rep[i].pid, rep[i].start, rep[i].end,
-				     self->fast);
-			if (pct >= 90)
-				break;
-			usleep(POLL_US);
-		} while (now_s() < end);
+		pct = wait_pct_on(rep[i].pid, rep[i].start, rep[i].end,
+				  self->fast, 90, t0 + MOVE_TIMEOUT_S);
 		EXPECT_GE(pct, 90.0)
 			TH_LOG("%s (pid %d): a region free to move did not",
 			       worker_names[rep[i].kind], rep[i].pid);
@@ -433,7 +427,7 @@ TEST_F_TIMEOUT(hp, hands_over_to_numa_balancing_and_damon,
 		{ "numa_balancing", numa_balancing_tiering },
 		{ "damon", damon_monitor },
 	};
-	unsigned long long p0, d0, p, d;
+	unsigned long long p0, d0, p = 0, d = 0;
 	double quiet_s, t0, pct;
 	struct region r;
 	unsigned int i;

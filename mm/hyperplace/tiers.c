@@ -12,7 +12,6 @@
 
 #include <linux/memory.h>
 #include <linux/memory-tiers.h>
-#include <linux/memory_hotplug.h>
 #include <linux/nodemask.h>
 #include <linux/seqlock.h>
 #include <linux/topology.h>
@@ -28,6 +27,12 @@ static struct hp_tiers hp_tiers_now = {
 
 /* Memory went online or offline: hp_tiers_update() is due. */
 static int hp_tiers_stale = 1;
+/*
+ * A memory block is going online or offline (memory hotplug operations
+ * are serialized, so there is at most one): until it is done, N_MEMORY
+ * and the tiers may disagree.
+ */
+static bool hp_tiers_changing;
 
 /**
  * hp_tiers_get() - the current fast and slow nodes
@@ -49,17 +54,27 @@ void hp_tiers_get(struct hp_tiers *t)
  * CPUs), CPU-less nodes are taken as the slow ones, as CXL.mem and PMEM
  * nodes are, and if that leaves no fast node, every node is fast.
  *
- * Under get_online_mems(): a node that comes online is in N_MEMORY
- * before the memory tiers' callback has given it a tier, and
- * node_is_toptier() takes a node without a tier for a top-tier one.
+ * Without get_online_mems(): offlining a block holds the hotplug lock
+ * while it migrates the block's pages away, and when their only room is
+ * on a fast node that needs demotions to free it, a khyperplaced waiting
+ * for the lock would never make that room.  Instead, nothing is read
+ * while a block is going online or offline (a node that comes online is
+ * in N_MEMORY before the memory tiers' callback has given it a tier, and
+ * node_is_toptier() takes a node without a tier for a top-tier one), and
+ * a read that such a change overlapped is thrown away.
+ *
+ * Return: false if the nodes were changing: try again after the change.
  */
-static void hp_tiers_read(struct hp_tiers *t)
+static bool hp_tiers_read(struct hp_tiers *t)
 {
 	int nid;
 
+	if (READ_ONCE(hp_tiers_changing))
+		return false;
+	/* Pairs with the barrier in hp_tiers_memory_event(). */
+	smp_rmb();
 	nodes_clear(t->fast);
 	nodes_clear(t->slow);
-	get_online_mems();
 	for_each_node_state(nid, N_MEMORY) {
 		if (node_is_toptier(nid))
 			node_set(nid, t->fast);
@@ -74,7 +89,9 @@ static void hp_tiers_read(struct hp_tiers *t)
 			nodes_clear(t->slow);
 		}
 	}
-	put_online_mems();
+	/* A change that began during the read is seen here. */
+	smp_rmb();
+	return !READ_ONCE(hp_tiers_changing);
 }
 
 /**
@@ -90,7 +107,11 @@ void hp_tiers_update(bool force)
 	/* Cleared before the read: an event during it makes another one. */
 	if (!xchg(&hp_tiers_stale, 0) && !force)
 		return;
-	hp_tiers_read(&t);
+	if (!hp_tiers_read(&t)) {
+		/* Read again once the block is done. */
+		xchg(&hp_tiers_stale, 1);
+		return;
+	}
 	if (nodes_equal(t.fast, hp_tiers_now.fast) &&
 	    nodes_equal(t.slow, hp_tiers_now.slow))
 		return;
@@ -105,13 +126,30 @@ void hp_tiers_update(bool force)
 			nodemask_pr_args(&t.fast), nodemask_pr_args(&t.slow));
 }
 
-/* A memory block went online or offline: the nodes may have changed. */
+/*
+ * A memory block is going online or offline, or is done (or gave up): the
+ * nodes are changing, or may have changed.
+ */
 static int hp_tiers_memory_event(struct notifier_block *nb,
 				 unsigned long action, void *arg)
 {
-	if (action == MEM_ONLINE || action == MEM_OFFLINE) {
+	switch (action) {
+	case MEM_GOING_ONLINE:
+	case MEM_GOING_OFFLINE:
+		WRITE_ONCE(hp_tiers_changing, true);
+		/* Before N_MEMORY or a tier changes. */
+		smp_wmb();
+		break;
+	case MEM_ONLINE:
+	case MEM_OFFLINE:
+	case MEM_CANCEL_ONLINE:
+	case MEM_CANCEL_OFFLINE:
+		/* After N_MEMORY and the tiers changed. */
+		smp_wmb();
+		WRITE_ONCE(hp_tiers_changing, false);
 		xchg(&hp_tiers_stale, 1);
 		hp_kick();
+		break;
 	}
 	return NOTIFY_OK;
 }

@@ -11,7 +11,7 @@
 # One kind of finding is not ours to fix: sparse cannot follow the RCU
 # read lock that pte_offset_map() takes inside the page-table helpers, so
 # it reports "context imbalance ... unexpected unlock" at every
-# pte_unmap_unlock() and folio_walk_end() whose lock it did not see taken.
+# pte_unmap_unlock() whose lock it did not see taken.
 # Upstream mm has the same report at the same calls (mm/migrate.c
 # add_folio_for_migration(), mm/madvise.c madvise_cold_or_pageout_pte_range()
 # in 6.12), so such a report at such a line is noted, not failed.
@@ -41,13 +41,13 @@ hook_only() {
 }
 
 # Of sparse's findings in file $1 (stdin), the context imbalances reported
-# at a pte_unmap_unlock() or folio_walk_end() line.
+# at a pte_unmap_unlock() line.
 pte_helper_imbalance() {
 	local line n
 	while IFS= read -r line; do
 		[[ $line == *"context imbalance"*"unexpected unlock"* ]] || continue
 		n=$(cut -d: -f2 <<<"$line")
-		sed -n "${n}p" "$1" | grep -Eq '(pte_unmap_unlock|folio_walk_end)\(' &&
+		sed -n "${n}p" "$1" | grep -Eq 'pte_unmap_unlock\(' &&
 			printf '%s\n' "$line"
 	done
 }

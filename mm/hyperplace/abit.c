@@ -3,15 +3,19 @@
  * HyperPlace fallback source: page-table Accessed bits, for guests
  * without a vPMU.
  *
- * Each period the sampler spends a budget of page checks over all
- * managed ranges, in proportion to their size, so that the samples per
- * page of a range estimate the share of its pages that were accessed,
- * whatever its size.  A check tests and clears the Accessed bit of one
- * random page (as DAMON does); an accessed page becomes one sample,
- * written to the same channel as PEBS samples.
+ * Each period the sampler spends a budget of page checks on pages chosen
+ * uniformly among the PMDs in use (tables of PTEs or huge pages) of the
+ * managed VMAs of all managed processes.  So the samples per page of a range estimate the
+ * share of its pages that were accessed, whatever its size, and a large
+ * reservation that is mostly never touched (MAP_NORESERVE) draws no
+ * checks to its holes.
+ * A check tests and clears the Accessed bit of one random page (as DAMON
+ * does); an accessed page becomes one sample, written to the same
+ * channel as PEBS samples.
  */
 #include <linux/hyperplace.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/oom.h>
@@ -21,6 +25,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 
 #include "internal.h"
 
@@ -32,6 +37,8 @@
 #define HP_ABIT_YIELD		64
 /* Processes attached per discovery pass, so a pass stays short. */
 #define HP_DISCOVER_BATCH	64
+/* Page-table steps between looks at the mmap lock and at rescheduling. */
+#define HP_ABIT_WALK_YIELD	512
 
 struct hp_abit_stats hp_abit_stats;
 
@@ -56,7 +63,7 @@ static int hp_abit_pmd_entry(pmd_t *pmd, unsigned long addr,
 		/* For sparse: a lock is returned held. */
 		__acquire(ptl);
 		if (pmd_present(pmde) &&
-		    pmdp_clear_young_notify(walk->vma, addr, pmd)) {
+		    pmdp_clear_young_notify(walk->vma, addr & PMD_MASK, pmd)) {
 			*young = true;
 			hp_abit_keep_young(vm_normal_folio_pmd(walk->vma, addr,
 							       pmde));
@@ -140,40 +147,117 @@ void hp_abit_discover(void)
 	}
 }
 
-static unsigned long hp_space_pages(struct hp_space *s)
-{
-	unsigned long pages = 0;
-	struct hp_range *r;
+/**
+ * struct hp_pick_walk - state of a walk over the mapped parts of an mm
+ * @pages: pages mapped so far (a PMD in use counts whole, clipped to its
+ *	VMA)
+ * @picks: while placing, sorted page offsets into the mapped parts, each
+ *	replaced by its address as the walk reaches it; NULL while counting
+ * @nr: entries of @picks
+ * @placed: entries of @picks replaced so far
+ * @steps: PMDs visited, for the looks at the mmap lock
+ * @busy: the walk stopped for a waiter on the mmap lock
+ */
+struct hp_pick_walk {
+	unsigned long pages;
+	unsigned long *picks;
+	unsigned int nr;
+	unsigned int placed;
+	unsigned int steps;
+	bool busy;
+};
 
-	for (r = hp_space_first(s); r; r = hp_range_next(r))
-		pages += (r->end - r->start) >> PAGE_SHIFT;
-	return pages;
+/*
+ * One PMD in use, a table of PTEs or a huge page: count its pages, and
+ * turn the picks that fall in it into addresses.  Its entries are not
+ * read: a table with one present page counts whole.
+ */
+static int hp_pick_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
+		       struct mm_walk *walk)
+{
+	struct hp_pick_walk *pw = walk->private;
+	unsigned long first = pw->pages;
+
+	walk->action = ACTION_CONTINUE;
+	pw->pages += (next - addr) >> PAGE_SHIFT;
+	while (pw->picks && pw->placed < pw->nr &&
+	       pw->picks[pw->placed] < pw->pages) {
+		pw->picks[pw->placed] = addr +
+			((pw->picks[pw->placed] - first) << PAGE_SHIFT);
+		pw->placed++;
+	}
+	if (++pw->steps % HP_ABIT_WALK_YIELD)
+		return 0;
+	if (mmap_lock_is_contended(walk->mm)) {
+		pw->busy = true;
+		return 1;
+	}
+	cond_resched();
+	return 0;
+}
+
+static int hp_pick_test_walk(unsigned long start, unsigned long end,
+			     struct mm_walk *walk)
+{
+	return !hp_vma_managed(walk->vma);
+}
+
+static const struct mm_walk_ops hp_pick_ops = {
+	.pmd_entry = hp_pick_pmd,
+	.test_walk = hp_pick_test_walk,
+	.walk_lock = PGWALK_RDLOCK,
+};
+
+static int hp_cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /*
- * Choose about @budget * (pages of @hpm) / @total addresses in the ranges
- * of @hpm, each range getting its share in expectation.
+ * The pages of the PMDs in use of @mm's managed VMAs: what it is
+ * weighed by, and what its checks are spread over.  The walk skips holes
+ * at the highest empty level of the page tables, so it costs one step
+ * per PMD in use, not per page of the mappings.
+ * Return: the pages, 0 if the mmap lock was busy (*@busy set).
  */
-static unsigned int hp_abit_pick(struct hp_mm *hpm, u64 budget, u64 total,
-				 unsigned long *addrs, unsigned int max)
+static unsigned long hp_abit_weigh(struct mm_struct *mm, bool *busy)
 {
-	struct hp_range *r;
-	unsigned int n = 0;
+	struct hp_pick_walk pw = {};
 
-	mutex_lock(&hp_spaces_lock);
-	for (r = hp_space_first(hpm->space); r && n < max;
-	     r = hp_range_next(r)) {
-		u64 pages = (r->end - r->start) >> PAGE_SHIFT;
-		u64 rem, k = div64_u64_rem(budget * pages, total, &rem);
+	*busy = !mmap_read_trylock(mm);
+	if (*busy)
+		return 0;
+	/* Not mm->task_size: a compat task can map above it. */
+	walk_page_range(mm, 0, ULONG_MAX, &hp_pick_ops, &pw);
+	mmap_read_unlock(mm);
+	*busy = pw.busy;
+	return pw.busy ? 0 : pw.pages;
+}
 
-		if (get_random_u64() % total < rem)
-			k++;
-		while (k-- && n < max)
-			addrs[n++] = r->start +
-				((get_random_u64() % pages) << PAGE_SHIFT);
-	}
-	mutex_unlock(&hp_spaces_lock);
-	return n;
+/*
+ * Choose @k pages of @mm uniformly among the @pages pages of its PMDs
+ * in use (hp_abit_weigh()), into @addrs: sorted random offsets turned
+ * into addresses by a second walk.  Caller holds the mmap lock.
+ * Return: how many were chosen (fewer if the mappings shrank since they
+ * were weighed, none if a waiter on the mmap lock stopped the walk, and
+ * then *@busy is set).
+ */
+static unsigned int hp_abit_pick(struct mm_struct *mm, unsigned int k,
+				 unsigned long pages, unsigned long *addrs,
+				 bool *busy)
+{
+	struct hp_pick_walk pw = { .picks = addrs, .nr = k };
+	unsigned int i;
+
+	for (i = 0; i < k; i++)
+		addrs[i] = get_random_u64() % pages;
+	sort(addrs, k, sizeof(*addrs), hp_cmp_ulong, NULL);
+	walk_page_range(mm, 0, ULONG_MAX, &hp_pick_ops, &pw);
+	*busy = pw.busy;
+	return pw.busy ? 0 : pw.placed;
 }
 
 /*
@@ -203,21 +287,25 @@ static void hp_abit_push(struct mm_struct *mm, const unsigned long *young,
 }
 
 /*
- * Check up to @n pages of @mm and write the accessed ones to the channel.
- * Stops early if someone waits for the mmap lock.
+ * Check @k random pages of @mm among its @pages (hp_abit_pick()) and
+ * write the accessed ones to the channel; @addrs and @young have room
+ * for @k.  Stops early if someone waits for the mmap lock.
  * Return: the pages checked (none if the mmap lock was busy).
  */
-static unsigned int hp_abit_sample(struct mm_struct *mm,
-				   const unsigned long *addrs, unsigned int n,
+static unsigned int hp_abit_sample(struct mm_struct *mm, unsigned int k,
+				   unsigned long pages, unsigned long *addrs,
 				   unsigned long *young, unsigned int *nr_found,
 				   unsigned int *staged)
 {
-	unsigned int i, nr_young = 0;
+	unsigned int i, n, nr_young = 0;
+	bool busy;
 
 	if (!mmap_read_trylock(mm)) {
 		hp_abit_stats.busy++;
 		return 0;
 	}
+	n = hp_abit_pick(mm, k, pages, addrs, &busy);
+	hp_abit_stats.busy += busy;
 	for (i = 0; i < n; i++) {
 		if (!(i % HP_ABIT_YIELD) && i && mmap_lock_is_contended(mm)) {
 			hp_abit_stats.busy++;
@@ -232,43 +320,63 @@ static unsigned int hp_abit_sample(struct mm_struct *mm,
 	return i;
 }
 
+/*
+ * Of @total, the share @part / @whole (@part <= @whole), rounded up or
+ * down at random so that its expectation is exact.
+ */
+static u64 hp_share(u64 total, u64 part, u64 whole)
+{
+	u64 rem, k = div64_u64_rem(total * part, whole, &rem);
+
+	if (get_random_u64() % whole < rem)
+		k++;
+	return k;
+}
+
 /**
  * hp_abit_scan() - one period of the Accessed-bit sampler
  * @budget: pages to check over all managed mms
+ *
+ * Each mm gets a share of @budget in proportion to the pages of its PMDs
+ * in use (hp_abit_weigh()), the same pages its checks are spread over,
+ * so that every such page is equally likely to be checked.
  */
 void hp_abit_scan(unsigned int budget)
 {
 	unsigned int nr, i, checked = 0, young = 0, staged = 0;
-	unsigned long *addrs, *hits;
+	unsigned long *addrs = NULL, *hits, *pages = NULL;
 	struct mm_struct **mms;
 	u64 t0 = ktime_get_ns();
 	u64 total = 0;
 
 	mms = hp_mms_get(&nr);
-	for (i = 0; i < nr; i++) {
-		struct hp_mm *hpm = mms[i]->hyperplace;
-
-		mutex_lock(&hp_spaces_lock);
-		total += hp_space_pages(hpm->space);
-		mutex_unlock(&hp_spaces_lock);
-	}
-	/* A range can round up once: room for budget + ranges. */
-	addrs = kvmalloc_array(2 * budget, 2 * sizeof(*addrs), GFP_KERNEL);
-	if (!addrs || !total)
+	if (!nr)
 		goto out;
-	hits = addrs + 2 * budget;
-	for (i = 0; i < nr && checked < budget; i++) {
-		struct hp_mm *hpm = mms[i]->hyperplace;
-		unsigned int n;
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL);
+	addrs = kvmalloc_array(budget, 2 * sizeof(*addrs), GFP_KERNEL);
+	if (!pages || !addrs)
+		goto out;
+	hits = addrs + budget;
+	for (i = 0; i < nr; i++) {
+		bool busy;
 
-		n = hp_abit_pick(hpm, budget, total, addrs,
-				 2 * budget - checked);
-		checked += hp_abit_sample(mms[i], addrs, n, hits, &young,
-					  &staged);
+		pages[i] = hp_abit_weigh(mms[i], &busy);
+		hp_abit_stats.busy += busy;
+		total += pages[i];
+		cond_resched();
+	}
+	for (i = 0; i < nr && total && checked < budget; i++) {
+		unsigned int k = min_t(u64, hp_share(budget, pages[i], total),
+				       budget - checked);
+
+		if (k)
+			checked += hp_abit_sample(mms[i], k, pages[i], addrs,
+						  hits, &young, &staged);
 		cond_resched();
 	}
 out:
 	kvfree(addrs);
+	kvfree(pages);
 	hp_mms_put(mms, nr);
 	hp_abit_stats.scans++;
 	hp_abit_stats.checked += checked;

@@ -523,6 +523,8 @@ enum hp_source hp_active_source(bool *running)
  */
 void hp_kick(void)
 {
+	/* Pairs with the barrier after khyperplaced clears the flag. */
+	smp_mb();
 	WRITE_ONCE(hp_kicked, true);
 	wake_up_interruptible(&hp_wait);
 }
@@ -666,6 +668,7 @@ static int hp_thread_fn(void *unused)
 	set_freezable();
 	while (!kthread_should_stop()) {
 		struct hp_config cfg;
+		long timeout;
 		unsigned int ms;
 		bool yield;
 
@@ -703,11 +706,21 @@ static int hp_thread_fn(void *unused)
 		else
 			hp_migrate_forget();
 		mutex_unlock(&hp_migrate_lock);
+		/*
+		 * Disabled, nothing samples, ranks or moves: sleep until a
+		 * knob, a memory hotplug or a debugfs injection kicks us.
+		 */
+		timeout = READ_ONCE(hp_config.enabled) ?
+			  msecs_to_jiffies(HP_DRAIN_MS) : MAX_SCHEDULE_TIMEOUT;
 		wait_event_freezable_timeout(hp_wait,
 					     kthread_should_stop() ||
-					     READ_ONCE(hp_kicked),
-					     msecs_to_jiffies(HP_DRAIN_MS));
-		WRITE_ONCE(hp_kicked, false);
+					     READ_ONCE(hp_kicked), timeout);
+		/*
+		 * Clear before looking at the work: a kick after this is
+		 * seen by the next wait, and the work it announced by the
+		 * next pass (hp_kick() orders it before the flag).
+		 */
+		smp_store_mb(hp_kicked, false);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <linux/hyperplace.h>
 #include <linux/atomic.h>
+#include <linux/compiler.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
@@ -14,6 +15,8 @@
 
 #include "range.h"
 
+struct mem_cgroup;
+struct mm_struct;
 struct vm_area_struct;
 
 /**
@@ -249,6 +252,13 @@ struct hp_migrate_stats {
 };
 
 extern struct hp_migrate_stats hp_migrate_stats;
+
+/* Only khyperplaced writes the counters; sysfs reads them racily. */
+static inline void hp_stat_add(u64 *counter, u64 n)
+{
+	WRITE_ONCE(*counter, *counter + n);
+}
+
 unsigned long hp_fast_capacity(const struct hp_config *cfg,
 			       const struct hp_tiers *t);
 void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
@@ -256,6 +266,37 @@ void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 void hp_migrate_step(const struct hp_config *cfg, unsigned int ms);
 void hp_migrate_forget(void);
 void hp_migrate_make_room(int nid, unsigned long nr_pages);
+
+/* collect.c */
+/**
+ * struct hp_collect - folios isolated for one move
+ * @folios: the isolated folios
+ * @last: the folio looked at last (compared only, never dereferenced)
+ * @memcg: the memory cgroup all of @folios are charged to (a reference
+ *	is held while @folios is not empty), so that the move is counted
+ *	in it
+ * @from: only folios on these nodes move
+ * @isolated: pages in @folios
+ * @max: isolate no more pages than this
+ * @scan: page lookups left in this tick: one per present page and one
+ *	per page table
+ * @full: a folio of another memory cgroup ended the batch
+ * @next: where the walk is to go on
+ */
+struct hp_collect {
+	struct list_head folios;
+	struct folio *last;
+	struct mem_cgroup *memcg;
+	nodemask_t from;
+	unsigned int isolated;
+	unsigned int max;
+	unsigned int scan;
+	bool full;
+	unsigned long next;
+};
+
+unsigned long hp_collect_range(struct mm_struct *mm, unsigned long addr,
+			       unsigned long end, struct hp_collect *c);
 
 /* sysfs.c */
 int hp_sysfs_init(void);

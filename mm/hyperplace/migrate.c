@@ -29,12 +29,10 @@
 #include <linux/kthread.h>
 #include <linux/math64.h>
 #include <linux/memcontrol.h>
-#include <linux/mempolicy.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
-#include <linux/pagewalk.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -157,12 +155,6 @@ static bool hp_room_settled;
 static DECLARE_WAIT_QUEUE_HEAD(hp_room_wait);
 
 struct hp_migrate_stats hp_migrate_stats;
-
-/* Only khyperplaced writes the counters; sysfs reads them racily. */
-static void hp_stat_add(u64 *counter, u64 n)
-{
-	WRITE_ONCE(*counter, *counter + n);
-}
 
 static unsigned long hp_node_free(int nid)
 {
@@ -566,126 +558,6 @@ void hp_migrate_forget(void)
 {
 	hp_plan_free(&hp_plan);
 	hp_room_answer();
-}
-
-/**
- * struct hp_collect - folios isolated for one move
- * @folios: the isolated folios
- * @last: the folio looked at last (compared only, never dereferenced)
- * @memcg: the memory cgroup all of @folios are charged to (a reference
- *	is held while @folios is not empty), so that the move is counted
- *	in it
- * @from: only folios on these nodes move
- * @isolated: pages in @folios
- * @max: isolate no more pages than this
- * @scan: page lookups left in this tick
- * @full: a folio of another memory cgroup ended the batch
- */
-struct hp_collect {
-	struct list_head folios;
-	struct folio *last;
-	struct mem_cgroup *memcg;
-	nodemask_t from;
-	unsigned int isolated;
-	unsigned int max;
-	unsigned int scan;
-	bool full;
-};
-
-/*
- * Whether the folio may be mapped by another process: a copy-on-write
- * page shared since fork, or a KSM page.  Another process's placement
- * rules would not be checked, and its pages would move with ours.
- */
-static bool hp_folio_shared(struct folio *folio)
-{
-	return folio_test_ksm(folio) || folio_likely_mapped_shared(folio);
-}
-
-/*
- * Isolate the folio mapped at @addr if it is on @c->from.  A folio of
- * another memory cgroup than those already isolated ends the batch and
- * is looked at again first in the next one.
- * Return: the address to look at next.
- */
-static unsigned long hp_collect_one(struct vm_area_struct *vma,
-				    unsigned long addr, struct hp_collect *c)
-{
-	unsigned long next = addr + PAGE_SIZE;
-	u64 *skipped = NULL;
-	struct folio_walk fw;
-	struct folio *folio;
-
-	folio = folio_walk_start(&fw, vma, addr, 0);
-	if (!folio)
-		return next;
-	if (fw.level == FW_LEVEL_PMD)
-		next = ALIGN(addr + 1, PMD_SIZE);
-	/* A PTE-mapped large folio is met once per page: look once. */
-	if (folio == c->last)
-		goto out;
-	c->last = folio;
-	if (!node_isset(folio_nid(folio), c->from) ||
-	    folio_is_zone_device(folio) ||
-	    folio_test_hugetlb(folio))
-		goto out;
-	if (folio_maybe_dma_pinned(folio)) {
-		skipped = &hp_migrate_stats.skipped_pinned;
-	} else if (folio_test_mlocked(folio)) {
-		skipped = &hp_migrate_stats.skipped_mlocked;
-	} else if (hp_folio_shared(folio)) {
-		skipped = &hp_migrate_stats.skipped_shared;
-	} else if (c->isolated && folio_memcg(folio) != c->memcg) {
-		/* The page table lock keeps the folio's memcg stable. */
-		c->full = true;
-		c->last = NULL;
-		next = addr;
-	} else if (isolate_folio_to_list(folio, &c->folios)) {
-		if (!c->isolated)
-			c->memcg = get_mem_cgroup_from_folio(folio);
-		c->isolated += folio_nr_pages(folio);
-	} else {
-		skipped = &hp_migrate_stats.skipped_busy;
-	}
-	if (skipped)
-		hp_stat_add(skipped, folio_nr_pages(folio));
-out:
-	folio_walk_end(&fw, vma);
-	return next;
-}
-
-/*
- * Isolate the folios of [@addr, @end) that are on @c->from, within the
- * limits of @c.  Caller holds the mmap lock; stops early if another task
- * waits for it.
- * Return: where to go on next time.
- */
-static unsigned long hp_collect_range(struct mm_struct *mm,
-				      unsigned long addr, unsigned long end,
-				      struct hp_collect *c)
-{
-	while (addr < end && c->isolated < c->max && c->scan && !c->full &&
-	       !mmap_lock_is_contended(mm)) {
-		struct vm_area_struct *vma = find_vma(mm, addr);
-		unsigned long stop;
-
-		if (!vma || vma->vm_start >= end)
-			return end;
-		addr = max(addr, vma->vm_start);
-		stop = min(vma->vm_end, end);
-		/* A VMA with its own NUMA policy is placed by its owner. */
-		if (!hp_vma_managed(vma) || vma_policy(vma)) {
-			addr = stop;
-			continue;
-		}
-		while (addr < stop && c->isolated < c->max && c->scan &&
-		       !c->full) {
-			addr = hp_collect_one(vma, addr, c);
-			c->scan--;
-		}
-		cond_resched();
-	}
-	return min(addr, end);
 }
 
 /*

@@ -6,7 +6,9 @@
 #     under TCG, QEMU's emulated PEBS) at its default settings while one
 #     process holds SIZE_MIB of memory with a hot part: samples taken,
 #     khyperplaced's CPU time, and for PEBS the records drained;
-#  3. what sampling costs the workload: a memory-bound GUPS run with
+#  3. khyperplaced's wakeups per second in the idle guest, enabled and
+#     disabled;
+#  4. what sampling costs the workload: a memory-bound GUPS run with
 #     HyperPlace off, then sampling (migration off) with each source.
 # Prints TSV lines "bench<TAB>metric<TAB>value".
 set -e
@@ -77,6 +79,21 @@ if echo pebs > $hp/source 2>/dev/null; then
 else
 	printf 'pebs\tavailable\t0\n'
 fi
+
+# Idle cost: how often khyperplaced is switched in (each time it wakes)
+# per second, over IDLE_SECS with nothing running, enabled and disabled.
+IDLE_SECS=${IDLE_SECS:-10}
+switches() { awk '/ctxt_switches/ { n += $2 } END { print n }' /proc/$kpid/status; }
+for en in 1 0; do
+	echo $en > $hp/enabled
+	sleep 2
+	w0=$(switches)
+	sleep "$IDLE_SECS"
+	w1=$(switches)
+	awk -v n=$((w1 - w0)) -v s="$IDLE_SECS" -v en=$en 'BEGIN {
+		printf "idle\twakeups_per_s_%s\t%.1f\n", en ? "enabled" : "disabled", n / s
+	}'
+done
 
 # The cost to the workload: GUPS updates per second (MUPS), best of 3.
 gups_mups() {

@@ -86,6 +86,41 @@ static inline double pct_on(pid_t pid, unsigned long start,
 	return 100.0 * w.on_node / w.present;
 }
 
+/* MemTotal or MemFree of node @nid, in MiB (0 if unknown). */
+static inline unsigned long node_mib(int nid, const char *what)
+{
+	char path[64], line[128], key[32];
+	unsigned long kib = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+		 nid);
+	snprintf(key, sizeof(key), "%s:", what);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, key);
+
+		if (p)
+			kib = strtoul(p + strlen(key), NULL, 10);
+	}
+	fclose(f);
+	return kib >> 10;
+}
+
+/* What vmstat of node @nid says HyperPlace moved (-1: no such item). */
+static inline void node_moves(int nid, long long *promoted,
+			      long long *demoted)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/vmstat",
+		 nid);
+	*promoted = keyed_value(path, "pgpromote_hyperplace");
+	*demoted = keyed_value(path, "pgdemote_hyperplace");
+}
+
 static inline int node_knob(const char *name)
 {
 	unsigned long long v;
@@ -135,28 +170,41 @@ static inline uint64_t region_checksum(const struct region *r)
 	return s;
 }
 
-/* Map @mib MiB, 2 MiB aligned, with THP if @thp, filled on node @nid. */
-static inline int region_create(struct region *r, unsigned long mib, bool thp,
-				int nid)
+/*
+ * Fill @mib MiB at @p, inside a mapping the caller made, on node @nid;
+ * the mapping's VMA is left as it is.
+ */
+static inline int region_fill(struct region *r, void *p, unsigned long mib,
+			      int nid)
 {
-	size_t len = mib * MiB, i;
-	uint8_t *raw;
+	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	raw = mmap(NULL, len + 2 * MiB, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
-		return -errno;
-	r->p = (uint64_t *)(((uintptr_t)raw + 2 * MiB - 1) & ~(2 * MiB - 1));
-	r->len = len;
-	madvise(r->p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	r->p = p;
+	r->len = mib * MiB;
 	if (set_policy(MPOL_BIND, nid))
 		return -errno;
-	for (i = 0; i < len / 8; i++)
+	for (i = 0; i < r->len / 8; i++)
 		r->p[i] = i * 0x9e3779b97f4a7c15ULL;
 	set_policy(MPOL_DEFAULT, 0);
 	r->sum = region_checksum(r);
 	return 0;
+}
+
+/* Map @mib MiB, 2 MiB aligned, with THP if @thp, filled on node @nid. */
+static inline int region_create(struct region *r, unsigned long mib, bool thp,
+				int nid)
+{
+	size_t len = mib * MiB;
+	uint8_t *raw, *p;
+
+	raw = mmap(NULL, len + 2 * MiB, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return -errno;
+	p = (uint8_t *)(((uintptr_t)raw + 2 * MiB - 1) & ~(2 * MiB - 1));
+	madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	return region_fill(r, p, mib, nid);
 }
 
 /* Read every page of the region, round and round, until told to stop. */

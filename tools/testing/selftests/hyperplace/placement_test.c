@@ -54,40 +54,6 @@ static const struct num_knob {
 	{ "hysteresis",		0,	1000,	30 },
 };
 
-/* MemTotal or MemFree of a node, in MiB. */
-static unsigned long node_mib(int nid, const char *what)
-{
-	char path[64], line[128], key[32];
-	unsigned long kib = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
-		 nid);
-	snprintf(key, sizeof(key), "%s:", what);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, key);
-
-		if (p)
-			kib = strtoul(p + strlen(key), NULL, 10);
-	}
-	fclose(f);
-	return kib >> 10;
-}
-
-/* What vmstat of node @nid says HyperPlace moved (-1: no such item). */
-static void node_moves(int nid, long long *promoted, long long *demoted)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/vmstat",
-		 nid);
-	*promoted = keyed_value(path, "pgpromote_hyperplace");
-	*demoted = keyed_value(path, "pgdemote_hyperplace");
-}
-
 /* AnonHugePages (kB) of the mapping of /proc/self/smaps that holds @addr. */
 static long thp_kib_at(unsigned long addr)
 {
@@ -265,7 +231,7 @@ TEST_F_TIMEOUT(hp, gups_hot_set_moves_to_fast_node, CONVERGE_TIMEOUT_S + 240)
 	long long fast_pro0, fast_de0, slow_pro0, slow_de0, success0;
 	long long fast_pro, fast_de, slow_pro, slow_de, success;
 	unsigned long long nb = 1;
-	char size_s[16], hot_s[16], off_s[16];
+	char size_s[24], hot_s[24], off_s[24];
 	const char *hot_file = "/tmp/placement-hot";
 	const char *out = "/tmp/placement-gups.out";
 	double start, end, pct = 0, hot_fast0, cold_fast0, cold_fast;

@@ -661,20 +661,31 @@ static int hp_thread_fn(void *unused)
 	 * takes effect at once.  Both run at the first pass.
 	 */
 	unsigned long last_abit, last_epoch, last_tick = jiffies;
+	struct hp_config cfg;
 
 	last_abit = jiffies - msecs_to_jiffies(HP_ABIT_INTERVAL_MAX);
 	last_epoch = jiffies - msecs_to_jiffies(HP_EPOCH_MAX);
+	mutex_lock(&hp_config_lock);
+	cfg = hp_config;
+	mutex_unlock(&hp_config_lock);
 
 	set_freezable();
 	while (!kthread_should_stop()) {
-		struct hp_config cfg;
 		long timeout;
 		unsigned int ms;
 		bool yield;
 
-		mutex_lock(&hp_config_lock);
-		cfg = hp_config;
-		mutex_unlock(&hp_config_lock);
+		/*
+		 * Never wait for a knob write: one that starts or stops PEBS
+		 * waits for the CPU hotplug lock, which a memory offline
+		 * holds while it waits for the room our demotions make.  A
+		 * busy lock leaves the knobs as they were; the writer kicks
+		 * us when it is done.
+		 */
+		if (mutex_trylock(&hp_config_lock)) {
+			cfg = hp_config;
+			mutex_unlock(&hp_config_lock);
+		}
 
 		hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
 		if (READ_ONCE(hp_abit_on) &&

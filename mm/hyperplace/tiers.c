@@ -28,11 +28,12 @@ static struct hp_tiers hp_tiers_now = {
 /* Memory went online or offline: hp_tiers_update() is due. */
 static int hp_tiers_stale = 1;
 /*
- * A memory block is going online or offline (memory hotplug operations
- * are serialized, so there is at most one): until it is done, N_MEMORY
- * and the tiers may disagree.
+ * Odd while a memory block is going online or offline (memory hotplug
+ * operations are serialized, so there is at most one), when N_MEMORY and
+ * the tiers may disagree; it moves on at the start and at the end of
+ * each, so a reader can tell that one began or ended under it.
  */
-static bool hp_tiers_changing;
+static unsigned int hp_tiers_changes;
 
 /**
  * hp_tiers_get() - the current fast and slow nodes
@@ -61,17 +62,18 @@ void hp_tiers_get(struct hp_tiers *t)
  * while a block is going online or offline (a node that comes online is
  * in N_MEMORY before the memory tiers' callback has given it a tier, and
  * node_is_toptier() takes a node without a tier for a top-tier one), and
- * a read that such a change overlapped is thrown away.
+ * a read that such a change overlapped, even in part, is thrown away.
  *
  * Return: false if the nodes were changing: try again after the change.
  */
 static bool hp_tiers_read(struct hp_tiers *t)
 {
+	unsigned int changes = READ_ONCE(hp_tiers_changes);
 	int nid;
 
-	if (READ_ONCE(hp_tiers_changing))
+	if (changes & 1)
 		return false;
-	/* Pairs with the barrier in hp_tiers_memory_event(). */
+	/* Pairs with the barriers in hp_tiers_memory_event(). */
 	smp_rmb();
 	nodes_clear(t->fast);
 	nodes_clear(t->slow);
@@ -89,9 +91,9 @@ static bool hp_tiers_read(struct hp_tiers *t)
 			nodes_clear(t->slow);
 		}
 	}
-	/* A change that began during the read is seen here. */
+	/* A change that began (or began and ended) during the read shows. */
 	smp_rmb();
-	return !READ_ONCE(hp_tiers_changing);
+	return READ_ONCE(hp_tiers_changes) == changes;
 }
 
 /**
@@ -136,7 +138,7 @@ static int hp_tiers_memory_event(struct notifier_block *nb,
 	switch (action) {
 	case MEM_GOING_ONLINE:
 	case MEM_GOING_OFFLINE:
-		WRITE_ONCE(hp_tiers_changing, true);
+		WRITE_ONCE(hp_tiers_changes, hp_tiers_changes + 1);
 		/* Before N_MEMORY or a tier changes. */
 		smp_wmb();
 		break;
@@ -144,9 +146,15 @@ static int hp_tiers_memory_event(struct notifier_block *nb,
 	case MEM_OFFLINE:
 	case MEM_CANCEL_ONLINE:
 	case MEM_CANCEL_OFFLINE:
+		/*
+		 * A cancel also comes to notifiers that never saw the
+		 * change begin (an earlier one refused it).
+		 */
+		if (!(hp_tiers_changes & 1))
+			break;
 		/* After N_MEMORY and the tiers changed. */
 		smp_wmb();
-		WRITE_ONCE(hp_tiers_changing, false);
+		WRITE_ONCE(hp_tiers_changes, hp_tiers_changes + 1);
 		xchg(&hp_tiers_stale, 1);
 		hp_kick();
 		break;

@@ -36,6 +36,11 @@
 #   hot_end_pct        % of the hot data on the fast node at the end
 #   threads_s, kswapd_s, wl_sys_s   the raw CPU times mech_cpu_s is made of
 #   check              the workload's own check (GUPS verify, redis keys)
+#   warm_cpu_pct, steady_cpu_pct   the mechanism's CPU (as mech_cpu_s is
+#                      made up) over the warm-up (the first two thirds) and
+#                      the steady state (the last third), in % of one vCPU
+#   steady_moves_mib_s pages promoted and demoted per second in the
+#                      steady state, in MiB/s
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=bench-vm
@@ -58,8 +63,31 @@ $1 == "ops" { k = $2 SUBSEP $3 SUBSEP $4; n = ++nops[k]
 	ot[k, n] = $5; od[k, n] = $6; oo[k, n] = $7; o50[k, n] = $8; o99[k, n] = $9 }
 $1 == "hot" { k = $2 SUBSEP $3 SUBSEP $4
 	if (!(k in t90) && $6 >= 90) t90[k] = $5 }
+$1 == "cost" { k = $2 SUBSEP $3 SUBSEP $4; n = ++ncost[k]
+	ct[k, n] = $5; cthr[k, n] = $6; cksw[k, n] = $7; csys[k, n] = $8; cmov[k, n] = $9 }
 $1 == "run" { k = $2 SUBSEP $3 SUBSEP $4; runs[++nrun] = k; rec[k] = $0
 	wl[k] = $2; me[k] = $3; se[k] = $4 }
+# Operations of run k finished in (a, b] seconds.
+function ops_in(k, a, b,   i, s) {
+	for (i = 1; i <= nops[k]; i++)
+		if (ot[k, i] > a && ot[k, i] <= b) s += oo[k, i]
+	return s
+}
+# The mechanism CPU of run k between its cost records i and j, in % of
+# one vCPU (threads, plus kswapd and system time beyond none'"'"'s), and
+# sets win_mib_s to the MiB/s moved meanwhile.
+function win_cpu(k, i, j,   dt, ek, es, c) {
+	dt = ct[k, j] - ct[k, i]
+	if (dt <= 0) { win_mib_s = "-"; return "-" }
+	win_mib_s = sprintf("%.2f", (cmov[k, j] - cmov[k, i]) / 256 / dt)
+	c = cthr[k, j] - cthr[k, i]
+	if (!bound) {
+		ek = cksw[k, j] - cksw[k, i] - base_k[wl[k]] * hz * dt
+		es = csys[k, j] - csys[k, i] - base_s[wl[k]] * hz * ops_in(k, ct[k, i], ct[k, j])
+		c += (ek > 0 ? ek : 0) + (es > 0 ? es : 0)
+	}
+	return sprintf("%.2f", 100 * c / hz / dt)
+}
 END {
 	for (r = 1; r <= nrun; r++) {
 		k = runs[r]; secs = kv(rec[k], "secs")
@@ -86,10 +114,16 @@ END {
 	}
 	print "workload", "mechanism", "t90_s", "steady_ops_per_s", "steady_vs_allfast",
 		"p99_us", "mech_cpu_s", "promoted_mib", "demoted_mib", "setting",
-		"p50_us", "hot_end_pct", "threads_s", "kswapd_s", "wl_sys_s", "check"
+		"p50_us", "hot_end_pct", "threads_s", "kswapd_s", "wl_sys_s", "check",
+		"warm_cpu_pct", "steady_cpu_pct", "steady_moves_mib_s"
 	for (r = 1; r <= nrun; r++) {
 		k = runs[r]; w = wl[k]; m = me[k]
 		bound = m == "allfast" || m == "allslow" || m == "none"
+		# The cost record that starts the steady state (last third).
+		for (mid = 1; mid < ncost[k] && ct[k, mid] < len[k] * 2 / 3; mid++) ;
+		warm = bound || !ncost[k] ? "-" : win_cpu(k, 1, mid)
+		stc = bound || !ncost[k] ? "-" : win_cpu(k, mid, ncost[k])
+		moves = bound || !ncost[k] ? "-" : win_mib_s
 		if (bound)
 			cpu = "-"
 		else if (has_base[w]) {
@@ -104,9 +138,9 @@ END {
 		de = bound ? "-" : kv(rec[k], "demoted_mib")
 		print w, m, t, sprintf("%.0f", steady[k]), vs, p99[k], cpu, pr, de,
 			se[k], p50[k], kv(rec[k], "hot_end"), thr[k], ksw[k], sys[k],
-			kv(rec[k], "check")
+			kv(rec[k], "check"), warm, stc, moves
 	}
-}' "$raw" > "$sweep"
+}' hz="$(getconf CLK_TCK)" "$raw" > "$sweep"
 
 # The best setting of each mechanism (highest steady throughput).
 awk -F'\t' -v OFS='\t' 'NR == 1 { print; next }
@@ -123,9 +157,9 @@ $1 == "hot" { print $2, $3, $4, "hot_pct", $5, $6 }' "$raw" > "$series"
 
 grep '^#' "$raw" | grep -v 'set up in' || true
 # Anything else the guest printed is an error message: show it.
-grep -Ev '^(hot|ops|run|#)' "$raw" | sed 's/^/guest: /' || true
-awk -F'\t' '{ printf "%-7s %-16s %6s %9s %7s %7s %8s %8s %8s  %s\n",
-	$1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$tsv"
+grep -Ev '^(hot|ops|cost|run|#)' "$raw" | sed 's/^/guest: /' || true
+awk -F'\t' '{ printf "%-7s %-16s %6s %9s %7s %7s %8s %8s %8s %7s %7s  %s\n",
+	$1, $2, $3, $4, $5, $6, $7, $8, $9, $18, $19, $10 }' "$tsv"
 if awk -F'\t' '$2 == "hyperplace-pebs"' "$tsv" | grep -q .; then
 	echo "hyperplace-pebs: PEBS records of QEMU's emulated PMU (x-tcg-pmu) under TCG, of the host's CPU under KVM with PEBS=1"
 fi
@@ -155,6 +189,26 @@ END {
 			printf "goal %s %s ahead of %s: %s vs %s ops/s (%s); mechanism CPU %s vs %s s (%s)\n",
 				x, h, o, ops[k], ops[p], (ops[k] + 0 > ops[p] + 0 ? "met" : "missed"),
 				cpu[k], cpu[p], (cpu[k] + 0 < cpu[p] + 0 ? "met" : "missed")
+		}
+	}
+}' "$tsv" | sort
+# Goals (issue 19): what HyperPlace costs once the hot set is placed.
+awk -F'\t' '
+NR == 1 { next }
+{ k = $1 SUBSEP $2; cpu[k] = $18; mov[k] = $19; w[$1] = 1; m[$2] = 1 }
+END {
+	for (x in w) for (h in m) {
+		k = x SUBSEP h
+		if (h !~ /^hyperplace/ || !(k in cpu) || cpu[k] == "-") continue
+		printf "goal %s %s steady CPU < 2%% of a vCPU: %s%% (%s)\n", x, h,
+			cpu[k], (cpu[k] + 0 < 2 ? "met" : "missed")
+		printf "goal %s %s steady moves < 1 MiB/s: %s MiB/s (%s)\n", x, h,
+			mov[k], (mov[k] + 0 < 1 ? "met" : "missed")
+		for (o in m) {
+			p = x SUBSEP o
+			if ((o != "tpp" && o != "damon") || !(p in cpu)) continue
+			printf "goal %s %s steady CPU below %s: %s%% vs %s%% (%s)\n",
+				x, h, o, cpu[k], cpu[p], (cpu[k] + 0 < cpu[p] + 0 ? "met" : "missed")
 		}
 	}
 }' "$tsv" | sort

@@ -15,6 +15,11 @@
 #                              data's present pages on the fast node
 #   ops W M S T DUR OPS P50 P99   OPS operations in the DUR s up to T;
 #                              latency percentiles in us ("-": none)
+#   cost W M S T THR KSW SYS MOVED   T s after the switch-on: CPU ticks
+#                              since it of the mechanism's threads, of
+#                              kswapd and the workload's system time, and
+#                              pages moved (for bench-vm-host.sh's warm-up
+#                              and steady-state figures)
 #   run W M S KEY=VALUE...     the run's totals: secs, mech_cpu_s (the
 #                              mechanism's threads), kswapd_s, wl_sys_s
 #                              (the workload's system time), promoted_mib,
@@ -31,10 +36,27 @@ tick=3
 . /hp/bench/lib.sh
 . /hp/bench/mech.sh
 
+# cost_now M MPIDS KPIDS: CPU ticks of M's threads, of kswapd and of the
+# workload's system time, and pages moved so far, tab-separated.
+cost_now() {
+	local moved
+	moved=$(($(vmstat_sum '^pgpromote_(success|hyperplace)$') + \
+		$(vmstat_sum '^pgdemote_')))
+	[ $1 = damon ] && moved=$((moved + ($(damon_applied migrate_hot) + \
+		$(damon_applied migrate_cold)) / 4096))
+	printf '%s\t%s\t%s\t%s' $(ticks_of $2) $(ticks_of $3) \
+		$(sys_of $wl_pid) $moved
+}
+# cost_since BEFORE NOW: NOW - BEFORE, field by field.
+cost_since() {
+	echo "$1	$2" | awk -F'\t' -v OFS='\t' \
+		'{ print $5 - $1, $6 - $2, $7 - $3, $8 - $4 }'
+}
+
 # run_one W M S: one measured run; its records on stdout.
 run_one() {
 	local w=$1 m=$2 s=$3 t t0 t_setup left hot0 hot1 wl_sys
-	local c0 k0 s0 p0 d0 c k p d dh dc
+	local c0 k0 s0 p0 d0 c k p d dh dc mp kp cost0
 	mech_off
 	[ $m = allfast ] || fast_shrink
 	t_setup=$(now)
@@ -49,10 +71,14 @@ run_one() {
 	p0=$(vmstat_sum '^pgpromote_(success|hyperplace)$') d0=$(vmstat_sum '^pgdemote_')
 	mech_on $m $s
 	t0=$(now)
+	mp=$(mech_pids $m) kp=$(pids_of "kswapd*")
+	cost0=$(cost_now $m "$mp" "$kp")
 	wl_go
 	t=0
 	while :; do
 		printf 'hot\t%s\t%s\t%s\t%s\t%s\n' $w $m $s $t $(hot_pct $fast)
+		printf 'cost\t%s\t%s\t%s\t%s\t%s\n' $w $m $s $t \
+			"$(cost_since "$cost0" "$(cost_now $m "$mp" "$kp")")"
 		wl_sys=$(sys_of $wl_pid)
 		left=$(awk -v s=$secs -v t=$(elapsed $t0) 'BEGIN { print int(s - t) }')
 		[ $left -gt 0 ] || break

@@ -13,18 +13,24 @@ node_free_mib() {
 	awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node$1/meminfo
 }
 
-# CPU ticks (user + system) of the processes whose comm matches the
-# shell pattern $1: the mechanisms' kernel threads.
-cpu_of() {
-	local t=0 s c v
-	for s in /proc/[0-9]*/stat; do
-		c=$(sed -n 's/^[0-9]* (\([^)]*\)).*/\1/p' "$s" 2>/dev/null)
-		case $c in $1) ;; *) continue ;; esac
-		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$s" 2>/dev/null)
-		t=$((t + ${v:-0}))
+# PIDs of the processes whose comm matches the shell pattern $1.
+pids_of() {
+	local p c
+	for p in /proc/[0-9]*; do
+		read -r c < $p/comm 2>/dev/null || continue
+		case $c in $1) echo ${p#/proc/} ;; esac
 	done
-	echo $t
 }
+# CPU ticks (user + system) of the processes $@ (0 for none): read once
+# per sample, so that a time series costs one awk, not a walk of /proc.
+ticks_of() {
+	local p
+	for p; do cat /proc/$p/stat 2>/dev/null; done |
+		awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
+}
+# CPU ticks of the processes whose comm matches the shell pattern $1:
+# the mechanisms' kernel threads.
+cpu_of() { ticks_of $(pids_of "$1"); }
 # System-time ticks of process $1 (all its threads).
 sys_of() { awk '{ sub(/^.*\) /, ""); print $13 }' /proc/$1/stat 2>/dev/null || echo 0; }
 secs_of() { awk -v t="$1" -v hz=$hz 'BEGIN { printf "%.2f", t / hz }'; }

@@ -225,3 +225,8 @@ mech_cpu() {
 	for c in $(mech_threads $1); do t=$((t + $(cpu_of "$c"))); done
 	echo $t
 }
+# PIDs of MECH's threads that run now (kdamonds exist only once it is on).
+mech_pids() {
+	local c
+	for c in $(mech_threads $1); do pids_of "$c"; done
+}

@@ -114,8 +114,10 @@ if [ "$variant" = debug ]; then
 		hp_die "cannot find the text of HyperPlace or the tier balloon in $kobj"
 fi
 # Programs the tests and benchmarks run in the guest.
-ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/memtouch" \
-	"$HP_ROOT/tools/hyperplace/memtouch/memtouch.c"
+for tool in memtouch pingpong; do
+	ccache gcc -static -O2 -Wall -Wextra -Werror -o "$stage/hp/bin/$tool" \
+		"$HP_ROOT/tools/hyperplace/$tool/$tool.c"
+done
 for tool in nodeof/nodeof nodefill/nodefill membind/membind \
 	    pmutest/pmu-test pmutest/pebs-test pmutest/pmu-msr-test \
 	    pmutest/perf-target policy/hp-policy; do

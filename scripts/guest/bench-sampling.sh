@@ -9,7 +9,11 @@
 #  3. khyperplaced's wakeups per second in the idle guest, enabled and
 #     disabled;
 #  4. what sampling costs the workload: a memory-bound GUPS run with
-#     HyperPlace off, then sampling (migration off) with each source.
+#     HyperPlace off, then sampling (migration off) with each source;
+#  5. what a context switch between two processes costs (pingpong) with
+#     HyperPlace off and with each source on, the modes taking turns for
+#     CTX_ROUNDS rounds: the median of each, its ratio to off, and the
+#     spread of off's rounds, which is the noise.
 # Prints TSV lines "bench<TAB>metric<TAB>value".
 set -e
 SIZE_MIB=${1:-1536}
@@ -118,6 +122,43 @@ for src in abit pebs; do
 done
 echo auto > $hp/source
 echo 1 > $hp/migrate
+
+# Context switches: HyperPlace off, then each source sampling (migration
+# off).  The modes take turns, so that a slow stretch of the host hits
+# them all alike.
+CTX_ROUNDS=${CTX_ROUNDS:-7}
+ctx_modes="off abit"
+[ $pebs = 1 ] && ctx_modes="$ctx_modes pebs"
+echo 0 > $hp/migrate
+: > /tmp/ctx
+for round in $(seq "$CTX_ROUNDS"); do
+	for mode in $ctx_modes; do
+		if [ $mode = off ]; then
+			echo 0 > $hp/enabled
+		else
+			echo $mode > $hp/source
+			echo 1 > $hp/enabled
+		fi
+		set -- $(/hp/bin/pingpong 20000 0)
+		echo "$mode $4" >> /tmp/ctx
+	done
+done
+echo auto > $hp/source
+echo 1 > $hp/enabled
+echo 1 > $hp/migrate
+for mode in $ctx_modes; do
+	awk -v m=$mode '$1 == m { print $2 }' /tmp/ctx | sort -n |
+		awk -v m=$mode '{ v[NR] = $1 } END {
+			printf "ctxsw\tns_per_switch_%s\t%s\n", m, v[int((NR + 1) / 2)]
+			if (m == "off")
+				printf "ctxsw\tnoise_pct_off\t%.1f\n", 100 * (v[NR] - v[1]) / v[int((NR + 1) / 2)]
+		}'
+done > /tmp/ctx.tsv
+cat /tmp/ctx.tsv
+awk -F'\t' '$2 == "ns_per_switch_off" { off = $3 }
+	$2 ~ /^ns_per_switch_/ && $2 != "ns_per_switch_off" {
+		m = substr($2, 15); r[m] = $3 }
+	END { for (m in r) printf "ctxsw\tratio_%s_to_off\t%.3f\n", m, r[m] / off }' /tmp/ctx.tsv
 
 # Calibration: the same GUPS run here and on the host gives how much
 # slower this guest runs code than the host (TCG), for estimates.

@@ -4,7 +4,10 @@
  * sources (PEBS drain at sched-out or in NMI, Accessed-bit sampler,
  * debugfs injection) and the thread that files samples into ranges.
  *
- * Each CPU has one ring per context level (task, softirq, hardirq, NMI).
+ * Each CPU has one ring per context level (task, softirq, hardirq, NMI),
+ * allocated when the CPU first comes online (a possible CPU that never
+ * does costs no ring) and kept when it goes offline, so that samples it
+ * wrote are still drained.
  * A level cannot interrupt itself on one CPU, so every ring has exactly
  * one producer at a time and kfifo's lockless single-producer,
  * single-consumer protocol is enough, in any context, NMI included.
@@ -16,6 +19,8 @@
  * to, so a consumer never sees a sample without its mm and the mm
  * cannot be freed while its samples are in flight.
  */
+#include <linux/cpuhotplug.h>
+#include <linux/cpumask.h>
 #include <linux/hyperplace.h>
 #include <linux/kfifo.h>
 #include <linux/mutex.h>
@@ -61,23 +66,106 @@ struct hp_cpu_rings {
 
 /**
  * struct hp_channel - a set of per-CPU rings
- * @rings: the rings of each possible CPU
+ * @rings: the counters and staging areas of each possible CPU, and the
+ *	rings of the CPUs in @ringed
+ * @ringed: CPUs whose rings are allocated; a CPU is added, after its
+ *	rings, before it first runs, and never removed
  * @entries: capacity of each ring
  * @drain_lock: serializes consumers (kfifo allows only one reader)
+ * @cpuhp: link in the CPU hotplug state's instances
+ * @cpuhp_added: @cpuhp is linked
  */
 struct hp_channel {
 	struct hp_cpu_rings __percpu *rings;
+	struct cpumask ringed;
 	unsigned int entries;
 	struct mutex drain_lock;	/* one reader at a time */
+	struct hlist_node cpuhp;
+	bool cpuhp_added;
 };
 
 /* The channel of the running system, NULL until HyperPlace starts. */
 static struct hp_channel *hp_system_channel;
 
+/* The CPU hotplug state that gives CPUs their rings, once set up. */
+static DEFINE_MUTEX(hp_channel_cpuhp_lock);
+static int hp_channel_cpuhp_state;
+
+/*
+ * Before @cpu runs (and at hp_channel_create() for every CPU online
+ * then): allocate its rings unless it had them already.  Readers look only at
+ * CPUs in &hp_channel.ringed, and no producer runs on @cpu yet.
+ */
+static int hp_channel_cpu_prepare(unsigned int cpu, struct hlist_node *node)
+{
+	struct hp_channel *ch = hlist_entry(node, struct hp_channel, cpuhp);
+	struct hp_cpu_rings *cr = per_cpu_ptr(ch->rings, cpu);
+	int l;
+
+	if (cpumask_test_cpu(cpu, &ch->ringed))
+		return 0;
+	for (l = 0; l < HP_LEVELS; l++) {
+		if (kfifo_alloc(&cr->level[l].fifo, ch->entries, GFP_KERNEL)) {
+			/*
+			 * A CPU without samples is better than one that stays
+			 * offline: producers drop into a ring never allocated
+			 * (it has room for nothing), and readers skip it.
+			 */
+			while (l--)
+				kfifo_free(&cr->level[l].fifo);
+			pr_warn_ratelimited("hyperplace: no sample rings on CPU %u\n",
+					    cpu);
+			return 0;
+		}
+	}
+	/* The rings before the bit: pairs with hp_channel_ringed(). */
+	smp_mb__before_atomic();
+	cpumask_set_cpu(cpu, &ch->ringed);
+	return 0;
+}
+
+/* Whether @cpu's rings can be read. */
+static bool hp_channel_ringed(const struct hp_channel *ch, int cpu)
+{
+	bool ringed = cpumask_test_cpu(cpu, &ch->ringed);
+
+	smp_rmb();	/* the bit before the rings */
+	return ringed;
+}
+
+static int hp_channel_cpuhp_get(void)
+{
+	int ret = 0;
+
+	mutex_lock(&hp_channel_cpuhp_lock);
+	if (!hp_channel_cpuhp_state) {
+		ret = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN,
+					      "mm/hyperplace/channel:prepare",
+					      hp_channel_cpu_prepare, NULL);
+		if (ret > 0) {
+			hp_channel_cpuhp_state = ret;
+			ret = 0;
+		}
+	}
+	mutex_unlock(&hp_channel_cpuhp_lock);
+	return ret;
+}
+
+/**
+ * hp_channel_create() - a channel with rings of @entries samples
+ * @entries: capacity of each ring, at least two chunks with their headers
+ *
+ * Allocates the rings of the CPUs online now and, through a CPU hotplug
+ * state, of every CPU when it first comes online.  Sleeps and takes the
+ * CPU hotplug lock: not for CPU hotplug callbacks or holders of
+ * cpus_read_lock().
+ *
+ * Return: the channel, or an ERR_PTR() (-EINVAL for too few entries).
+ */
 struct hp_channel *hp_channel_create(unsigned int entries)
 {
 	struct hp_channel *ch;
-	int cpu, l;
+	int ret = -ENOMEM;
 
 	if (entries < 2 * (HP_STAGE + 1))
 		return ERR_PTR(-EINVAL);
@@ -89,18 +177,18 @@ struct hp_channel *hp_channel_create(unsigned int entries)
 	ch->rings = alloc_percpu(struct hp_cpu_rings);
 	if (!ch->rings)
 		goto fail;
-	for_each_possible_cpu(cpu) {
-		struct hp_cpu_rings *cr = per_cpu_ptr(ch->rings, cpu);
-
-		for (l = 0; l < HP_LEVELS; l++)
-			if (kfifo_alloc(&cr->level[l].fifo, ch->entries,
-					GFP_KERNEL))
-				goto fail;
-	}
+	ret = hp_channel_cpuhp_get();
+	if (ret)
+		goto fail;
+	/* Rings for the online CPUs now, for the others when they come. */
+	ret = cpuhp_state_add_instance(hp_channel_cpuhp_state, &ch->cpuhp);
+	if (ret)
+		goto fail;
+	ch->cpuhp_added = true;
 	return ch;
 fail:
 	hp_channel_destroy(ch);
-	return ERR_PTR(-ENOMEM);
+	return ERR_PTR(ret);
 }
 
 /* Drop the references that committed headers still hold. */
@@ -127,8 +215,11 @@ void hp_channel_destroy(struct hp_channel *ch)
 
 	if (IS_ERR_OR_NULL(ch))
 		return;
+	if (ch->cpuhp_added)
+		cpuhp_state_remove_instance_nocalls(hp_channel_cpuhp_state,
+						    &ch->cpuhp);
 	if (ch->rings) {
-		for_each_possible_cpu(cpu) {
+		for_each_cpu(cpu, &ch->ringed) {
 			struct hp_cpu_rings *cr = per_cpu_ptr(ch->rings, cpu);
 
 			for (l = 0; l < HP_LEVELS; l++)
@@ -310,6 +401,8 @@ unsigned long hp_channel_drain(struct hp_channel *ch, hp_channel_sink_t sink,
 	for_each_possible_cpu(cpu) {
 		struct hp_cpu_rings *cr = per_cpu_ptr(ch->rings, cpu);
 
+		if (!hp_channel_ringed(ch, cpu))
+			continue;
 		for (l = 0; l < HP_LEVELS; l++)
 			done += hp_ring_drain(&cr->level[l], ch->entries,
 					      sink, arg);

@@ -23,8 +23,22 @@
 
 #include <trace/events/hyperplace.h>
 
-/* How often khyperplaced empties the channel. */
+/* How often khyperplaced empties the channel and works on the plan. */
 #define HP_DRAIN_MS	20
+/*
+ * Once placement is settled, sampling and epochs slow down: the factor
+ * doubles after every settled epoch (hp_migrate_epoch()) up to this, and
+ * drops back to 1 at the first epoch that changes the hot set and at any
+ * kick (a knob write, a memory hotplug, a balloon asking for room, a
+ * debugfs injection), as NUMA balancing's scan period backs off while a
+ * task's memory stays local.  Both slow down together, so an
+ * Accessed-bit epoch still checks as many pages (each page is checked
+ * less often, so a warm page looks more like a hot one); a PEBS epoch
+ * holds more samples.  The price is that a new hot set is seen up to
+ * HP_BACKOFF_MAX epochs late after a long quiet time.  Without moves
+ * (migrate=0, or yielded to another placer) nothing settles.
+ */
+#define HP_BACKOFF_MAX	16
 
 /* Serializes knob changes and starting or stopping the sources. */
 DEFINE_MUTEX(hp_config_lock);
@@ -82,7 +96,7 @@ static struct hp_sink_stats hp_sink_stats;
 static struct hp_channel *hp_channel;	/* NULL if init failed */
 static struct task_struct *hp_thread;
 static DECLARE_WAIT_QUEUE_HEAD(hp_wait);
-static bool hp_kicked;
+static int hp_kicked;	/* an int: xchg() of one byte is not portable */
 /* Which sources run; written under hp_config_lock. */
 static bool hp_pebs_on, hp_abit_on;
 
@@ -453,11 +467,13 @@ unsigned int hp_nr_mms(void)
 /*
  * End the epoch of every placed mm, after following its VMAs, then rank
  * them all and plan the moves.
+ * Return: true if the rank found placement settled.
  */
-static void hp_epoch_all(const struct hp_config *cfg)
+static bool hp_epoch_all(const struct hp_config *cfg)
 {
 	struct mm_struct **mms;
 	unsigned int nr, i;
+	bool settled = false;
 
 	mms = hp_mms_get(&nr);
 	for (i = 0; i < nr; i++) {
@@ -471,8 +487,9 @@ static void hp_epoch_all(const struct hp_config *cfg)
 		mutex_unlock(&hp_spaces_lock);
 	}
 	if (cfg->migrate && !hp_yielded_to())
-		hp_migrate_epoch(mms, nr, cfg);
+		settled = hp_migrate_epoch(mms, nr, cfg);
 	hp_mms_put(mms, nr);
+	return settled;
 }
 
 /**
@@ -525,7 +542,7 @@ void hp_kick(void)
 {
 	/* Pairs with the barrier after khyperplaced clears the flag. */
 	smp_mb();
-	WRITE_ONCE(hp_kicked, true);
+	WRITE_ONCE(hp_kicked, 1);
 	wake_up_interruptible(&hp_wait);
 }
 
@@ -653,14 +670,48 @@ bool hyperplace_make_room(int nid, unsigned long nr_pages)
 }
 EXPORT_SYMBOL_GPL(hyperplace_make_room);
 
+/*
+ * How long khyperplaced may sleep.  Disabled, nothing samples, ranks or
+ * moves: until a knob, a memory hotplug or a debugfs injection kicks it.
+ * While PEBS fills the rings, or the plan has moves left, one tick.
+ * Otherwise until the next Accessed-bit pass or epoch, whichever is due
+ * first; a fast node that falls below its headroom meanwhile waits for
+ * that (reclaim's demotion still guards its watermarks).
+ */
+static long hp_sleep(const struct hp_config *cfg, bool cfg_stale,
+		     unsigned int backoff, unsigned long last_abit,
+		     unsigned long last_epoch)
+{
+	unsigned long next, abit, now = jiffies;
+	unsigned long tick = msecs_to_jiffies(HP_DRAIN_MS);
+
+	if (!READ_ONCE(hp_config.enabled))
+		return MAX_SCHEDULE_TIMEOUT;
+	/*
+	 * A knob writer that held the lock has kicked us already; a memory
+	 * offline may be waiting for our demotions.
+	 */
+	if (cfg_stale || hp_tiers_changing() || READ_ONCE(hp_pebs_on) ||
+	    !hp_migrate_idle())
+		return tick;
+	next = last_epoch + msecs_to_jiffies(cfg->epoch_ms * backoff);
+	abit = last_abit + msecs_to_jiffies(cfg->abit_interval_ms * backoff);
+	if (READ_ONCE(hp_abit_on) && time_before(abit, next))
+		next = abit;
+	if (time_before_eq(next, now + tick))
+		return tick;
+	return next - now;
+}
+
 static int hp_thread_fn(void *unused)
 {
 	/*
 	 * When the sampler and the epoch last ran: each is due one period
-	 * (as the knobs say now) later, so a shorter period set meanwhile
-	 * takes effect at once.  Both run at the first pass.
+	 * (as the knobs say now, times @backoff) later, so a shorter period
+	 * set meanwhile takes effect at once.  Both run at the first pass.
 	 */
 	unsigned long last_abit, last_epoch, last_tick = jiffies;
+	unsigned int backoff = 1;
 	struct hp_config cfg;
 
 	last_abit = jiffies - msecs_to_jiffies(HP_ABIT_INTERVAL_MAX);
@@ -668,29 +719,32 @@ static int hp_thread_fn(void *unused)
 	mutex_lock(&hp_config_lock);
 	cfg = hp_config;
 	mutex_unlock(&hp_config_lock);
+	WRITE_ONCE(hp_migrate_stats.backoff, backoff);
 
 	set_freezable();
 	while (!kthread_should_stop()) {
-		long timeout;
+		unsigned long next_abit, next_epoch;
+		bool yield, cfg_stale;
 		unsigned int ms;
-		bool yield;
+		long timeout;
 
 		/*
 		 * Never wait for a knob write: one that starts or stops PEBS
 		 * waits for the CPU hotplug lock, which a memory offline
 		 * holds while it waits for the room our demotions make.  A
-		 * busy lock leaves the knobs as they were; the writer kicks
-		 * us when it is done.
+		 * busy lock leaves the knobs as they were until the next
+		 * tick (the writer kicked us before it let the lock go).
 		 */
-		if (mutex_trylock(&hp_config_lock)) {
+		cfg_stale = !mutex_trylock(&hp_config_lock);
+		if (!cfg_stale) {
 			cfg = hp_config;
 			mutex_unlock(&hp_config_lock);
 		}
 
 		hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
-		if (READ_ONCE(hp_abit_on) &&
-		    time_after_eq(jiffies, last_abit +
-				  msecs_to_jiffies(cfg.abit_interval_ms))) {
+		next_abit = last_abit +
+			    msecs_to_jiffies(cfg.abit_interval_ms * backoff);
+		if (READ_ONCE(hp_abit_on) && time_after_eq(jiffies, next_abit)) {
 			hp_abit_discover();
 			hp_abit_scan(cfg.abit_pages);
 			hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
@@ -698,12 +752,15 @@ static int hp_thread_fn(void *unused)
 		}
 		/* Memory came or went: new nodes take effect at once. */
 		hp_tiers_update(false);
-		if (cfg.enabled &&
-		    time_after_eq(jiffies, last_epoch +
-				  msecs_to_jiffies(cfg.epoch_ms))) {
+		next_epoch = last_epoch + msecs_to_jiffies(cfg.epoch_ms * backoff);
+		if (cfg.enabled && time_after_eq(jiffies, next_epoch)) {
 			/* Tier changes do not notify: read them every epoch. */
 			hp_tiers_update(true);
-			hp_epoch_all(&cfg);
+			if (hp_epoch_all(&cfg))
+				backoff = min(2 * backoff, HP_BACKOFF_MAX);
+			else
+				backoff = 1;
+			WRITE_ONCE(hp_migrate_stats.backoff, backoff);
 			last_epoch = jiffies;
 		}
 		ms = jiffies_to_msecs(jiffies - last_tick);
@@ -717,21 +774,21 @@ static int hp_thread_fn(void *unused)
 		else
 			hp_migrate_forget();
 		mutex_unlock(&hp_migrate_lock);
-		/*
-		 * Disabled, nothing samples, ranks or moves: sleep until a
-		 * knob, a memory hotplug or a debugfs injection kicks us.
-		 */
-		timeout = READ_ONCE(hp_config.enabled) ?
-			  msecs_to_jiffies(HP_DRAIN_MS) : MAX_SCHEDULE_TIMEOUT;
+		timeout = hp_sleep(&cfg, cfg_stale, backoff, last_abit,
+				   last_epoch);
 		wait_event_freezable_timeout(hp_wait,
 					     kthread_should_stop() ||
 					     READ_ONCE(hp_kicked), timeout);
 		/*
 		 * Clear before looking at the work: a kick after this is
 		 * seen by the next wait, and the work it announced by the
-		 * next pass (hp_kick() orders it before the flag).
+		 * next pass (hp_kick() orders it before the flag).  A kick
+		 * is a change: sample and rank at full speed again.
 		 */
-		smp_store_mb(hp_kicked, false);
+		if (xchg(&hp_kicked, false) && backoff > 1) {
+			backoff = 1;
+			WRITE_ONCE(hp_migrate_stats.backoff, backoff);
+		}
 	}
 	return 0;
 }

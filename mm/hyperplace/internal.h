@@ -181,6 +181,7 @@ struct hp_tiers {
 
 void hp_tiers_get(struct hp_tiers *t);
 void hp_tiers_update(bool force);
+bool hp_tiers_changing(void);
 void hp_tiers_init(void);
 int hp_demote_target(const struct hp_tiers *t, const nodemask_t *allowed,
 		     int nid);
@@ -232,6 +233,8 @@ void hp_abit_scan(unsigned int budget);
  *	(a gauge)
  * @hot_pages: pages in the hot set at the last rank (a gauge)
  * @ranges: ranges ranked at the last rank (a gauge)
+ * @backoff: how many times slower than their knobs say sampling and
+ *	epochs run now, after settled epochs (a gauge, see core.c)
  */
 struct hp_migrate_stats {
 	u64 promoted;
@@ -249,6 +252,7 @@ struct hp_migrate_stats {
 	u64 capacity;
 	u64 hot_pages;
 	u64 ranges;
+	u64 backoff;
 };
 
 extern struct hp_migrate_stats hp_migrate_stats;
@@ -261,8 +265,9 @@ static inline void hp_stat_add(u64 *counter, u64 n)
 
 unsigned long hp_fast_capacity(const struct hp_config *cfg,
 			       const struct hp_tiers *t);
-void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
+bool hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 		      const struct hp_config *cfg);
+bool hp_migrate_idle(void);
 void hp_migrate_step(const struct hp_config *cfg, unsigned int ms);
 void hp_migrate_forget(void);
 void hp_migrate_make_room(int nid, unsigned long nr_pages);

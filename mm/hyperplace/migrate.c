@@ -58,6 +58,14 @@
 #define HP_PROMOTE_BAND		(4 * (PMD_SIZE >> PAGE_SHIFT))
 /* Decisions traced per epoch. */
 #define HP_TRACED_DECISIONS	64
+/*
+ * An epoch is settled when its rank changed no more than this many pages'
+ * places and no more than this many moved since the previous rank (2 MiB
+ * with 4 KiB pages): the boundary range's hot part follows the fast
+ * node's free memory by a few pages every epoch, which is no change of
+ * the hot set.
+ */
+#define HP_SETTLED_PAGES	512
 /* The longest a balloon waits for khyperplaced to make room. */
 #define HP_ROOM_WAIT_MS		1000
 
@@ -244,32 +252,58 @@ static int hp_iv_denser_first(const void *a, const void *b)
 	return x->density < y->density ? 1 : x->density > y->density ? -1 : 0;
 }
 
+/*
+ * Cold parts go by their upper bound, lowest first: coldest beyond doubt
+ * first, which is also the order in which hp_work_list() stops at the
+ * first one that may be too dense (a small range with no samples has a
+ * high bound, and must not stop the walk before larger, surely colder
+ * ones).  Then by density.
+ */
 static int hp_iv_colder_first(const void *a, const void *b)
 {
+	const struct hp_interval *x = a, *y = b;
+
+	if (x->high != y->high)
+		return x->high < y->high ? -1 : 1;
 	return -hp_iv_denser_first(a, b);
 }
 
 /*
+ * A count of no samples does not make a range certainly cold: at the two
+ * standard deviations used below, a Poisson count of 0 allows a mean up
+ * to about 3.7 samples.  Without this, a range the sampler happened to
+ * miss this epoch (as most of a uniformly lukewarm area is, at PEBS's
+ * sample periods) would be demoted to make room for a neighbour that
+ * differs from it only by sampling noise, and the two would trade places
+ * epoch after epoch.
+ */
+#define HP_ZERO_COUNT_BOUND	4
+
+/*
  * Add [@start, @end) of range @r to @l, with the range's density and its
  * bounds: a count of n samples is known to about sqrt(n), so the density
- * is taken to lie within 2 / sqrt(n) of itself.
+ * is taken to lie between (n - 2 sqrt(n)) and (n + 2 sqrt(n) +
+ * HP_ZERO_COUNT_BOUND) samples' worth.
  */
 static void hp_plan_add(struct hp_plan_list *l, struct hp_mm *hpm,
 			const struct hp_range *r, unsigned long start,
 			unsigned long end)
 {
+	u64 n = hp_range_count(r) >> HP_COUNT_SHIFT, d;
 	u32 root;
-	u64 d;
 
 	if (start >= end)
 		return;
-	root = int_sqrt64(hp_range_count(r) >> HP_COUNT_SHIFT);
+	/* Rounded down, so the bounds below lean wide of the count. */
+	root = int_sqrt64(n);
 	d = hp_range_density(r);
 	l->iv[l->nr++] = (struct hp_interval) {
 		.mm = hpm->mm, .pid = hpm->pid,
 		.start = start, .end = end, .density = d,
 		.low = root > 2 ? mul_u64_u32_div(d, root - 2, root) : 0,
-		.high = root ? mul_u64_u32_div(d, root + 2, root) : d,
+		.high = hp_range_density_of(r, (n + 2 * (u64)(root + 1) +
+						HP_ZERO_COUNT_BOUND) <<
+					       HP_COUNT_SHIFT),
 	};
 }
 
@@ -457,6 +491,13 @@ static void hp_trace_decisions(const struct hp_decision *dec, int nr,
 	}
 }
 
+/* Pages moved so far, either way: what hp_migrate_epoch() compares. */
+static u64 hp_moved_pages(void)
+{
+	return READ_ONCE(hp_migrate_stats.promoted) +
+	       READ_ONCE(hp_migrate_stats.demoted);
+}
+
 /**
  * hp_migrate_epoch() - rank every placed process and make a new plan
  * @mms: the managed mms, mm_users held by the caller
@@ -464,10 +505,17 @@ static void hp_trace_decisions(const struct hp_decision *dec, int nr,
  * @cfg: the configuration
  *
  * Called by khyperplaced after the epoch of every space has ended.
+ *
+ * Return: true if placement is settled: the rank changed the place of
+ * at most HP_SETTLED_PAGES pages and at most as many moved since the
+ * previous rank (khyperplaced then samples and ranks less often).
  */
-void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
+bool hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 		      const struct hp_config *cfg)
 {
+	static u64 moved_before;
+	bool settled = false;
+	u64 moved;
 	struct hp_decision *dec = NULL;
 	struct hp_space **spaces;
 	struct hp_rank_result res = {};
@@ -518,10 +566,36 @@ void hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 	hp_stat_add(&hp_migrate_stats.ranks, 1);
 	hp_plan_free(&hp_plan);
 	hp_plan = plan;
+	moved = hp_moved_pages();
+	settled = res.promote_pages + res.demote_pages <= HP_SETTLED_PAGES &&
+		  moved - moved_before <= HP_SETTLED_PAGES;
+	moved_before = moved;
 out:
 	kfree(dec);
 	kvfree(spaces);
 	kvfree(hpms);
+	return settled;
+}
+
+/**
+ * hp_migrate_idle() - whether the plan has no work left for the ticks
+ *
+ * Return: true when every fast node's hot parts have been walked and no
+ * balloon waits for room: until the next rank only the headroom can call
+ * for a move, and khyperplaced may sleep longer than a tick.
+ */
+bool hp_migrate_idle(void)
+{
+	unsigned int i;
+	int nid;
+
+	for (i = 0; i < hp_plan.nr_nodes; i++)
+		if (hp_plan.nodes[i].promote.pos < hp_plan.nodes[i].promote.nr)
+			return false;
+	for (nid = 0; nid < nr_node_ids; nid++)
+		if (atomic_long_read(&hp_room_wanted[nid]))
+			return false;
+	return true;
 }
 
 /* Wake a balloon waiting in hp_migrate_make_room(). */

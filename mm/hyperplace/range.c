@@ -198,6 +198,12 @@ u64 hp_range_density(const struct hp_range *r)
 }
 EXPORT_SYMBOL_IF_KUNIT(hp_range_density);
 
+u64 hp_range_density_of(const struct hp_range *r, u64 count)
+{
+	return hp_density(min_t(u64, count, HP_KEY_COUNT_MAX),
+			  hp_range_pages(r));
+}
+
 /*
  * @hi * 100 >= @lo * @pct, for @pct >= 100, without overflow: the
  * quotient below never exceeds @hi.

@@ -410,6 +410,16 @@ u64 hp_range_count(const struct hp_range *r);
 u64 hp_range_density(const struct hp_range *r);
 
 /**
+ * hp_range_density_of() - the density @r would have with another count
+ * @r: the range
+ * @count: a count, in hp_range_count()'s units (for a bound of its noise)
+ *
+ * Return: @count, capped so that it cannot overflow, << HP_DENSITY_SHIFT
+ * divided by the pages of @r, rounded down.
+ */
+u64 hp_range_density_of(const struct hp_range *r, u64 count);
+
+/**
  * hp_range_pages() - size of a range in pages
  * @r: the range
  *

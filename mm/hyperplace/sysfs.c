@@ -390,6 +390,7 @@ HP_MIGRATE_STAT(ranks);
 HP_MIGRATE_STAT(capacity);
 HP_MIGRATE_STAT(hot_pages);
 HP_MIGRATE_STAT(ranges);
+HP_MIGRATE_STAT(backoff);
 
 static ssize_t mms_show(struct kobject *kobj, struct kobj_attribute *attr,
 			char *buf)
@@ -425,6 +426,7 @@ static struct attribute *hp_other_stats[] = {
 	&capacity_attr.attr,
 	&hot_pages_attr.attr,
 	&ranges_attr.attr,
+	&backoff_attr.attr,
 };
 
 /* Filled by hp_sysfs_init(): the two tables above and a NULL. */

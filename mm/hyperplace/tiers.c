@@ -97,6 +97,17 @@ static bool hp_tiers_read(struct hp_tiers *t)
 }
 
 /**
+ * hp_tiers_changing() - whether a memory block is going online or offline
+ *
+ * Return: true from MEM_GOING_ONLINE or MEM_GOING_OFFLINE until the
+ * change is done or given up.
+ */
+bool hp_tiers_changing(void)
+{
+	return READ_ONCE(hp_tiers_changes) & 1;
+}
+
+/**
  * hp_tiers_update() - read the fast and slow nodes again if memory changed
  * @force: read them even if no memory went online or offline
  *
@@ -141,6 +152,8 @@ static int hp_tiers_memory_event(struct notifier_block *nb,
 		WRITE_ONCE(hp_tiers_changes, hp_tiers_changes + 1);
 		/* Before N_MEMORY or a tier changes. */
 		smp_wmb();
+		/* An offline may wait for the room our demotions make. */
+		hp_kick();
 		break;
 	case MEM_ONLINE:
 	case MEM_OFFLINE:

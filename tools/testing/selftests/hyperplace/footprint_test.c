@@ -3,8 +3,8 @@
  * HyperPlace's work follows the memory in use, not the address space:
  * a hot set next to a terabyte MAP_NORESERVE reservation is still found
  * and promoted, and cold pages at the far end of the reservation are
- * still demoted; and khyperplaced does not wake up at all while
- * HyperPlace is disabled.
+ * still demoted; khyperplaced does not wake up at all while HyperPlace
+ * is disabled; and once placement is settled, it samples less.
  *
  * Nothing here is timed: waits poll for the outcome with a generous
  * deadline and fail only if it never comes.
@@ -180,6 +180,87 @@ TEST_F_TIMEOUT(hp, hot_set_found_next_to_noreserve_terabyte,
 	EXPECT_EQ(hot.sum, region_checksum(&hot));
 	EXPECT_EQ(cold.sum, region_checksum(&cold));
 	munmap(raw, RESERVATION + 2 * MiB);
+}
+
+/*
+ * Once a hot set is placed and stays put, sampling and epochs slow down
+ * (stats/backoff): the Accessed-bit sampler then makes fewer than half
+ * the passes it makes at full speed, and a knob write brings it back.
+ * Full speed is measured first, with moves off so that nothing can
+ * settle.  Pass counts, not times, are compared, over equal windows.
+ */
+#define BACKOFF_WANTED		4
+#define BACKOFF_WATCH_S		5
+#define BACKOFF_TIMEOUT_S	120
+
+static unsigned long long stat_now(const char *name)
+{
+	unsigned long long v = 0;
+
+	return stat_read(name, &v) ? ~0ULL : v;
+}
+
+/* Accessed-bit sampler passes over BACKOFF_WATCH_S seconds. */
+static unsigned long long passes_over_watch(void)
+{
+	unsigned long long before = stat_now("abit_scans");
+
+	sleep(BACKOFF_WATCH_S);
+	return stat_now("abit_scans") - before;
+}
+
+TEST_F_TIMEOUT(hp, settled_placement_backs_off,
+	       MOVE_TIMEOUT_S + BACKOFF_TIMEOUT_S + 60)
+{
+	unsigned long long backoff, full_speed, backed_off, after;
+	char source[32];
+	struct region hot;
+	double t0, hot_fast;
+
+	ASSERT_EQ(0, choice_selected("source", source, sizeof(source)));
+	/* The back-off is seen in the Accessed-bit sampler's passes. */
+	ASSERT_EQ(0, knob_write("source", "abit"));
+	ASSERT_EQ(0, knob_write("migrate", "0"));
+	ASSERT_EQ(0, region_create(&hot, HOT_MIB, false, self->slow));
+	ASSERT_EQ(0, region_start(&hot));
+	full_speed = passes_over_watch();
+	EXPECT_EQ(1ULL, stat_now("backoff")) TH_LOG("backed off with moves off");
+
+	ASSERT_EQ(0, knob_write("migrate", "1"));
+	hot_fast = wait_region_on(&hot, self->fast, 90, MOVE_TIMEOUT_S);
+	ASSERT_GE(hot_fast, 90.0) TH_LOG("the hot set was not promoted");
+	t0 = now_s();
+	do {
+		backoff = stat_now("backoff");
+		if (backoff >= BACKOFF_WANTED && backoff != ~0ULL)
+			break;
+		usleep(200000);
+	} while (now_s() - t0 < BACKOFF_TIMEOUT_S);
+	TH_LOG("backoff %llu after %.0f s of settled placement", backoff,
+	       now_s() - t0);
+	ASSERT_NE(~0ULL, backoff) TH_LOG("no stats/backoff");
+	ASSERT_GE(backoff, BACKOFF_WANTED) TH_LOG("placement never settled");
+	backed_off = passes_over_watch();
+	TH_LOG("sampler passes in %d s: %llu at full speed, %llu backed off",
+	       BACKOFF_WATCH_S, full_speed, backed_off);
+	EXPECT_GT(full_speed, 0ULL) TH_LOG("the sampler did not run");
+	EXPECT_LT(backed_off, full_speed / 2);
+
+	/* A knob write is a change: full speed again at once. */
+	ASSERT_EQ(0, knob_write("epoch_ms", "500"));
+	t0 = now_s();
+	do {
+		after = stat_now("backoff");
+		if (after <= 2)
+			break;
+		usleep(20000);
+	} while (now_s() - t0 < 10);
+	TH_LOG("backoff %llu after a knob write", after);
+	EXPECT_LE(after, 2ULL);
+	region_stop(&hot);
+	EXPECT_EQ(hot.sum, region_checksum(&hot));
+	munmap(hot.p, hot.len);
+	EXPECT_EQ(0, knob_write("source", source));
 }
 
 TEST_HARNESS_MAIN

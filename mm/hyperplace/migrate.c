@@ -60,10 +60,12 @@
 #define HP_TRACED_DECISIONS	64
 /*
  * An epoch is settled when its rank changed no more than this many pages'
- * places and no more than this many moved since the previous rank (2 MiB
- * with 4 KiB pages): the boundary range's hot part follows the fast
- * node's free memory by a few pages every epoch, which is no change of
- * the hot set.
+ * places and no more than this many were promoted since the previous
+ * rank (2 MiB with 4 KiB pages): the boundary range's hot part follows
+ * the fast node's free memory by a few pages every epoch, which is no
+ * change of the hot set.  Demotions alone do not count: they keep the
+ * headroom when something else (page cache, the kernel) takes fast
+ * memory, and an exchange shows in its promotions.
  */
 #define HP_SETTLED_PAGES	512
 /* The longest a balloon waits for khyperplaced to make room. */
@@ -491,13 +493,6 @@ static void hp_trace_decisions(const struct hp_decision *dec, int nr,
 	}
 }
 
-/* Pages moved so far, either way: what hp_migrate_epoch() compares. */
-static u64 hp_moved_pages(void)
-{
-	return READ_ONCE(hp_migrate_stats.promoted) +
-	       READ_ONCE(hp_migrate_stats.demoted);
-}
-
 /**
  * hp_migrate_epoch() - rank every placed process and make a new plan
  * @mms: the managed mms, mm_users held by the caller
@@ -507,15 +502,15 @@ static u64 hp_moved_pages(void)
  * Called by khyperplaced after the epoch of every space has ended.
  *
  * Return: true if placement is settled: the rank changed the place of
- * at most HP_SETTLED_PAGES pages and at most as many moved since the
- * previous rank (khyperplaced then samples and ranks less often).
+ * at most HP_SETTLED_PAGES pages and at most as many were promoted since
+ * the previous rank (khyperplaced then samples and ranks less often).
  */
 bool hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 		      const struct hp_config *cfg)
 {
-	static u64 moved_before;
+	static u64 promoted_before;
 	bool settled = false;
-	u64 moved;
+	u64 promoted;
 	struct hp_decision *dec = NULL;
 	struct hp_space **spaces;
 	struct hp_rank_result res = {};
@@ -566,10 +561,10 @@ bool hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 	hp_stat_add(&hp_migrate_stats.ranks, 1);
 	hp_plan_free(&hp_plan);
 	hp_plan = plan;
-	moved = hp_moved_pages();
+	promoted = READ_ONCE(hp_migrate_stats.promoted);
 	settled = res.promote_pages + res.demote_pages <= HP_SETTLED_PAGES &&
-		  moved - moved_before <= HP_SETTLED_PAGES;
-	moved_before = moved;
+		  promoted - promoted_before <= HP_SETTLED_PAGES;
+	promoted_before = promoted;
 out:
 	kfree(dec);
 	kvfree(spaces);

@@ -114,12 +114,15 @@ struct hp_plan_list {
  *	densest first (a slice of &hp_plan.hot)
  * @demote: every cold part (&hp_plan.cold), with this node's own place
  *	in it: their pages on @nid are the ones demoted
+ * @blocked: the last tick found no room for the next hot part and
+ *	nothing cold enough to make room with
  */
 struct hp_node_plan {
 	int nid;
 	unsigned long room;
 	struct hp_plan_list promote;
 	struct hp_plan_list demote;
+	bool blocked;
 };
 
 /**
@@ -575,18 +578,23 @@ out:
 /**
  * hp_migrate_idle() - whether the plan has no work left for the ticks
  *
- * Return: true when every fast node's hot parts have been walked and no
- * balloon waits for room: until the next rank only the headroom can call
- * for a move, and khyperplaced may sleep longer than a tick.
+ * Return: true when every fast node's hot parts have been walked, or
+ * wait for room that no cold part can make, and no balloon waits for
+ * room: until the next rank only the headroom (or memory freed by
+ * others) can call for a move, and khyperplaced may sleep longer than a
+ * tick.
  */
 bool hp_migrate_idle(void)
 {
 	unsigned int i;
 	int nid;
 
-	for (i = 0; i < hp_plan.nr_nodes; i++)
-		if (hp_plan.nodes[i].promote.pos < hp_plan.nodes[i].promote.nr)
+	for (i = 0; i < hp_plan.nr_nodes; i++) {
+		const struct hp_node_plan *np = &hp_plan.nodes[i];
+
+		if (np->promote.pos < np->promote.nr && !np->blocked)
 			return false;
+	}
 	for (nid = 0; nid < nr_node_ids; nid++)
 		if (atomic_long_read(&hp_room_wanted[nid]))
 			return false;
@@ -873,6 +881,7 @@ static void hp_node_step(const struct hp_config *cfg,
 	struct hp_plan_list *hot = &np->promote, *cold = &np->demote;
 	int fast = np->nid;
 
+	np->blocked = false;
 	while (hp_tokens > 0 && *scan && hot->pos < hot->nr &&
 	       !kthread_should_stop()) {
 		unsigned long managed, high, free, floor, want;
@@ -900,8 +909,14 @@ static void hp_node_step(const struct hp_config *cfg,
 			free += w.moved;
 			want = free > floor ? free - floor : 0;
 			want = min_t(long, want, max(hp_tokens, 0L));
-			if (!want)
+			if (!want) {
+				/*
+				 * Out of tokens or lookups for this tick, or
+				 * out of room until something changes.
+				 */
+				np->blocked = hp_tokens > 0 && *scan;
 				break;
+			}
 		}
 		w = hp_work_list(hot, t, fast, true, false, U64_MAX, want,
 				 scan);

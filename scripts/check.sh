@@ -165,6 +165,15 @@ rc=$?
 [ $rc -eq 0 ] || echo "  vm.py (topology 2+2) exited $rc; console: $tp/console.log"
 judge topology-2+2 $rc --no-skip --tap "topology-2+2=$tp/output.log" --splats "$tp/console.log"
 
+hp_log "cpu-rings: a CPU first online after boot (maxcpus=1) gets its sample rings"
+cr=$out/cpu-rings
+"$HP_ROOT/scripts/vm.py" --variant "$variant" --mode tests --timeout 600 --logdir "$cr" \
+	--append "maxcpus=1 hp.only=sampling_test hp.test=cpu_online_later_gets_rings" \
+	> "$cr.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || echo "  vm.py (maxcpus=1) exited $rc; console: $cr/console.log"
+judge cpu-rings $rc --no-skip --tap "cpu-rings=$cr/output.log" --splats "$cr/console.log"
+
 hp_log "hyperflex: per-tier balloons resized over QMP in a live guest"
 for mode in full plain; do
 	hf=$out/hyperflex-$mode

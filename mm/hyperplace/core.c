@@ -673,7 +673,8 @@ EXPORT_SYMBOL_GPL(hyperplace_make_room);
 /*
  * How long khyperplaced may sleep.  Disabled, nothing samples, ranks or
  * moves: until a knob, a memory hotplug or a debugfs injection kicks it.
- * While PEBS fills the rings, or the plan has moves left, one tick.
+ * While PEBS fills the rings, or the plan has moves left that there is
+ * room for, one tick.
  * Otherwise until the next Accessed-bit pass or epoch, whichever is due
  * first; a fast node that falls below its headroom meanwhile waits for
  * that (reclaim's demotion still guards its watermarks).

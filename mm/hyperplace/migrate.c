@@ -60,12 +60,12 @@
 #define HP_TRACED_DECISIONS	64
 /*
  * An epoch is settled when its rank changed no more than this many pages'
- * places and no more than this many were promoted since the previous
- * rank (2 MiB with 4 KiB pages): the boundary range's hot part follows
- * the fast node's free memory by a few pages every epoch, which is no
- * change of the hot set.  Demotions alone do not count: they keep the
- * headroom when something else (page cache, the kernel) takes fast
- * memory, and an exchange shows in its promotions.
+ * places and no more than this many were promoted or exchanged since the
+ * previous rank (2 MiB with 4 KiB pages): the boundary range's hot part
+ * follows the fast node's free memory by a few pages every epoch, which is no
+ * change of the hot set.  Demotions count only as part of an exchange:
+ * the others keep the headroom when something else (page cache, the
+ * kernel, a balloon) takes fast memory.
  */
 #define HP_SETTLED_PAGES	512
 /* The longest a balloon waits for khyperplaced to make room. */
@@ -505,8 +505,9 @@ static void hp_trace_decisions(const struct hp_decision *dec, int nr,
  * Called by khyperplaced after the epoch of every space has ended.
  *
  * Return: true if placement is settled: the rank changed the place of
- * at most HP_SETTLED_PAGES pages and at most as many were promoted since
- * the previous rank (khyperplaced then samples and ranks less often).
+ * at most HP_SETTLED_PAGES pages and at most as many were promoted or
+ * exchanged since the previous rank (khyperplaced then samples and ranks
+ * less often).
  */
 bool hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 		      const struct hp_config *cfg)
@@ -564,7 +565,9 @@ bool hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 	hp_stat_add(&hp_migrate_stats.ranks, 1);
 	hp_plan_free(&hp_plan);
 	hp_plan = plan;
-	promoted = READ_ONCE(hp_migrate_stats.promoted);
+	/* An exchange's demotions count: it promotes at half the rate. */
+	promoted = READ_ONCE(hp_migrate_stats.promoted) +
+		   READ_ONCE(hp_migrate_stats.exchanged);
 	settled = res.promote_pages + res.demote_pages <= HP_SETTLED_PAGES &&
 		  promoted - promoted_before <= HP_SETTLED_PAGES;
 	promoted_before = promoted;
@@ -902,9 +905,11 @@ static void hp_node_step(const struct hp_config *cfg,
 		floor += HP_PROMOTE_BAND;
 		want = min_t(long, hp_tokens, HP_MIGRATE_BATCH);
 		if (free < floor + want) {
+			unsigned long asked = floor + want - free;
+
 			w = hp_work_list(cold, t, fast, false, true,
-					 hp_exchange_ceiling(hot, cfg),
-					 floor + want - free, scan);
+					 hp_exchange_ceiling(hot, cfg), asked,
+					 scan);
 			hp_charge(w.isolated);
 			free += w.moved;
 			want = free > floor ? free - floor : 0;
@@ -912,9 +917,12 @@ static void hp_node_step(const struct hp_config *cfg,
 			if (!want) {
 				/*
 				 * Out of tokens or lookups for this tick, or
-				 * out of room until something changes.
+				 * moves that failed: try again next tick.
+				 * Nothing cold enough left: out of room until
+				 * something changes.
 				 */
-				np->blocked = hp_tokens > 0 && *scan;
+				np->blocked = hp_tokens > 0 && *scan &&
+					      w.isolated < asked;
 				break;
 			}
 		}

@@ -1247,7 +1247,7 @@ TEST_F_TIMEOUT(hp, cpu_online_later_gets_rings, WAIT_TEST_TIMEOUT)
 	ASSERT_EQ(0, read_line(HOTPLUG_CPU, state, sizeof(state)));
 	cmdline = read_all("/proc/cmdline");
 	ASSERT_NE(NULL, cmdline);
-	late = strstr(cmdline, "maxcpus=1") != NULL;
+	late = strstr(cmdline, "maxcpus=1");
 	free(cmdline);
 	TH_LOG("CPU 1 is %s at the start", state[0] == '1' ? "online" :
 	       "offline");

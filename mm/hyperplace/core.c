@@ -492,6 +492,32 @@ static bool hp_epoch_all(const struct hp_config *cfg)
 	return settled;
 }
 
+/*
+ * Follow the VMAs of every placed mm, as an epoch does first.  While
+ * epochs are backed off this runs at the knobs' epoch period all the
+ * same, so that a new mapping is not left out of the ranges for up to
+ * HP_BACKOFF_MAX epochs.
+ * Return: true if the number of ranges of some mm changed (a new or
+ * removed mapping): a change, so sample and rank at full speed again.
+ */
+static bool hp_sync_all(void)
+{
+	struct mm_struct **mms;
+	bool changed = false;
+	unsigned int nr, i;
+
+	mms = hp_mms_get(&nr);
+	for (i = 0; i < nr; i++) {
+		struct hp_mm *hpm = mms[i]->hyperplace;
+		unsigned int before = hp_space_nr_ranges(hpm->space);
+
+		hp_mm_sync(hpm);
+		changed |= hp_space_nr_ranges(hpm->space) != before;
+	}
+	hp_mms_put(mms, nr);
+	return changed;
+}
+
 /**
  * hp_source_counts() - the counters of one source
  * @src: the source
@@ -681,7 +707,7 @@ EXPORT_SYMBOL_GPL(hyperplace_make_room);
  */
 static long hp_sleep(const struct hp_config *cfg, bool cfg_stale,
 		     unsigned int backoff, unsigned long last_abit,
-		     unsigned long last_epoch)
+		     unsigned long last_epoch, unsigned long last_sync)
 {
 	unsigned long next, abit, now = jiffies;
 	unsigned long tick = msecs_to_jiffies(HP_DRAIN_MS);
@@ -699,6 +725,9 @@ static long hp_sleep(const struct hp_config *cfg, bool cfg_stale,
 	abit = last_abit + msecs_to_jiffies(cfg->abit_interval_ms * backoff);
 	if (READ_ONCE(hp_abit_on) && time_before(abit, next))
 		next = abit;
+	/* The VMAs are followed at the knobs' period (hp_sync_all()). */
+	if (time_before(last_sync + msecs_to_jiffies(cfg->epoch_ms), next))
+		next = last_sync + msecs_to_jiffies(cfg->epoch_ms);
 	if (time_before_eq(next, now + tick))
 		return tick;
 	return next - now;
@@ -711,12 +740,13 @@ static int hp_thread_fn(void *unused)
 	 * (as the knobs say now, times @backoff) later, so a shorter period
 	 * set meanwhile takes effect at once.  Both run at the first pass.
 	 */
-	unsigned long last_abit, last_epoch, last_tick = jiffies;
+	unsigned long last_abit, last_epoch, last_sync, last_tick = jiffies;
 	unsigned int backoff = 1;
 	struct hp_config cfg;
 
 	last_abit = jiffies - msecs_to_jiffies(HP_ABIT_INTERVAL_MAX);
 	last_epoch = jiffies - msecs_to_jiffies(HP_EPOCH_MAX);
+	last_sync = last_epoch;
 	mutex_lock(&hp_config_lock);
 	cfg = hp_config;
 	mutex_unlock(&hp_config_lock);
@@ -763,6 +793,15 @@ static int hp_thread_fn(void *unused)
 				backoff = 1;
 			WRITE_ONCE(hp_migrate_stats.backoff, backoff);
 			last_epoch = jiffies;
+			last_sync = last_epoch;
+		} else if (cfg.enabled &&
+			   time_after_eq(jiffies, last_sync +
+					 msecs_to_jiffies(cfg.epoch_ms))) {
+			if (hp_sync_all() && backoff > 1) {
+				backoff = 1;
+				WRITE_ONCE(hp_migrate_stats.backoff, backoff);
+			}
+			last_sync = jiffies;
 		}
 		ms = jiffies_to_msecs(jiffies - last_tick);
 		last_tick = jiffies;
@@ -776,7 +815,7 @@ static int hp_thread_fn(void *unused)
 			hp_migrate_forget();
 		mutex_unlock(&hp_migrate_lock);
 		timeout = hp_sleep(&cfg, cfg_stale, backoff, last_abit,
-				   last_epoch);
+				   last_epoch, last_sync);
 		wait_event_freezable_timeout(hp_wait,
 					     kthread_should_stop() ||
 					     READ_ONCE(hp_kicked), timeout);

@@ -696,6 +696,20 @@ bool hyperplace_make_room(int nid, unsigned long nr_pages)
 }
 EXPORT_SYMBOL_GPL(hyperplace_make_room);
 
+/* When a period of @ms milliseconds, backed off @backoff times, ends. */
+static unsigned long hp_due(unsigned long last, unsigned int ms,
+			    unsigned int backoff)
+{
+	return last + msecs_to_jiffies(ms * backoff);
+}
+
+/* Set the back-off factor and the gauge that shows it. */
+static void hp_backoff_set(unsigned int *backoff, unsigned int v)
+{
+	*backoff = v;
+	WRITE_ONCE(hp_migrate_stats.backoff, v);
+}
+
 /*
  * How long khyperplaced may sleep.  Disabled, nothing samples, ranks or
  * moves: until a knob, a memory hotplug or a debugfs injection kicks it.
@@ -709,7 +723,7 @@ static long hp_sleep(const struct hp_config *cfg, bool cfg_stale,
 		     unsigned int backoff, unsigned long last_abit,
 		     unsigned long last_epoch, unsigned long last_sync)
 {
-	unsigned long next, abit, now = jiffies;
+	unsigned long next, abit, sync, now = jiffies;
 	unsigned long tick = msecs_to_jiffies(HP_DRAIN_MS);
 
 	if (!READ_ONCE(hp_config.enabled))
@@ -721,13 +735,14 @@ static long hp_sleep(const struct hp_config *cfg, bool cfg_stale,
 	if (cfg_stale || hp_tiers_changing() || READ_ONCE(hp_pebs_on) ||
 	    !hp_migrate_idle())
 		return tick;
-	next = last_epoch + msecs_to_jiffies(cfg->epoch_ms * backoff);
-	abit = last_abit + msecs_to_jiffies(cfg->abit_interval_ms * backoff);
+	next = hp_due(last_epoch, cfg->epoch_ms, backoff);
+	abit = hp_due(last_abit, cfg->abit_interval_ms, backoff);
 	if (READ_ONCE(hp_abit_on) && time_before(abit, next))
 		next = abit;
 	/* The VMAs are followed at the knobs' period (hp_sync_all()). */
-	if (time_before(last_sync + msecs_to_jiffies(cfg->epoch_ms), next))
-		next = last_sync + msecs_to_jiffies(cfg->epoch_ms);
+	sync = hp_due(last_sync, cfg->epoch_ms, 1);
+	if (time_before(sync, next))
+		next = sync;
 	if (time_before_eq(next, now + tick))
 		return tick;
 	return next - now;
@@ -741,7 +756,7 @@ static int hp_thread_fn(void *unused)
 	 * set meanwhile takes effect at once.  Both run at the first pass.
 	 */
 	unsigned long last_abit, last_epoch, last_sync, last_tick = jiffies;
-	unsigned int backoff = 1;
+	unsigned int backoff;
 	struct hp_config cfg;
 
 	last_abit = jiffies - msecs_to_jiffies(HP_ABIT_INTERVAL_MAX);
@@ -750,11 +765,10 @@ static int hp_thread_fn(void *unused)
 	mutex_lock(&hp_config_lock);
 	cfg = hp_config;
 	mutex_unlock(&hp_config_lock);
-	WRITE_ONCE(hp_migrate_stats.backoff, backoff);
+	hp_backoff_set(&backoff, 1);
 
 	set_freezable();
 	while (!kthread_should_stop()) {
-		unsigned long next_abit, next_epoch;
 		bool yield, cfg_stale;
 		unsigned int ms;
 		long timeout;
@@ -773,9 +787,10 @@ static int hp_thread_fn(void *unused)
 		}
 
 		hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
-		next_abit = last_abit +
-			    msecs_to_jiffies(cfg.abit_interval_ms * backoff);
-		if (READ_ONCE(hp_abit_on) && time_after_eq(jiffies, next_abit)) {
+		if (READ_ONCE(hp_abit_on) &&
+		    time_after_eq(jiffies, hp_due(last_abit,
+						  cfg.abit_interval_ms,
+						  backoff))) {
 			hp_abit_discover();
 			hp_abit_scan(cfg.abit_pages);
 			hp_channel_drain(hp_channel, hp_file_samples, &hp_sink_stats);
@@ -783,24 +798,20 @@ static int hp_thread_fn(void *unused)
 		}
 		/* Memory came or went: new nodes take effect at once. */
 		hp_tiers_update(false);
-		next_epoch = last_epoch + msecs_to_jiffies(cfg.epoch_ms * backoff);
-		if (cfg.enabled && time_after_eq(jiffies, next_epoch)) {
+		if (cfg.enabled &&
+		    time_after_eq(jiffies, hp_due(last_epoch, cfg.epoch_ms,
+						  backoff))) {
 			/* Tier changes do not notify: read them every epoch. */
 			hp_tiers_update(true);
-			if (hp_epoch_all(&cfg))
-				backoff = min(2 * backoff, HP_BACKOFF_MAX);
-			else
-				backoff = 1;
-			WRITE_ONCE(hp_migrate_stats.backoff, backoff);
+			hp_backoff_set(&backoff, hp_epoch_all(&cfg) ?
+				       min(2 * backoff, HP_BACKOFF_MAX) : 1);
 			last_epoch = jiffies;
 			last_sync = last_epoch;
 		} else if (cfg.enabled &&
-			   time_after_eq(jiffies, last_sync +
-					 msecs_to_jiffies(cfg.epoch_ms))) {
-			if (hp_sync_all() && backoff > 1) {
-				backoff = 1;
-				WRITE_ONCE(hp_migrate_stats.backoff, backoff);
-			}
+			   time_after_eq(jiffies, hp_due(last_sync, cfg.epoch_ms,
+							 1))) {
+			if (hp_sync_all())
+				hp_backoff_set(&backoff, 1);
 			last_sync = jiffies;
 		}
 		ms = jiffies_to_msecs(jiffies - last_tick);
@@ -825,10 +836,8 @@ static int hp_thread_fn(void *unused)
 		 * next pass (hp_kick() orders it before the flag).  A kick
 		 * is a change: sample and rank at full speed again.
 		 */
-		if (xchg(&hp_kicked, false) && backoff > 1) {
-			backoff = 1;
-			WRITE_ONCE(hp_migrate_stats.backoff, backoff);
-		}
+		if (xchg(&hp_kicked, 0))
+			hp_backoff_set(&backoff, 1);
 	}
 	return 0;
 }

@@ -1214,6 +1214,28 @@ TEST_F_TIMEOUT(hp, inject_counters_add_up, WAIT_TEST_TIMEOUT)
 #define HOTPLUG_MAP_LEN	(4 * MiB)
 #define HOTPLUG_N	64U
 
+/*
+ * Map HOTPLUG_MAP_LEN bytes, touch them and wait until @pid's ranges
+ * cover them (samples of it are then attributed).  NULL on failure.
+ */
+static char *map_hotplug_tracked(pid_t pid, double end)
+{
+	char *map = map_anon(HOTPLUG_MAP_LEN), *buf = malloc(ABIT_BUF_LEN);
+	bool covered = false;
+
+	if (map && buf) {
+		touch_pages(map, HOTPLUG_MAP_LEN);
+		covered = wait_ranges_cover(pid, map, HOTPLUG_MAP_LEN, buf,
+					    ABIT_BUF_LEN, end);
+	}
+	free(buf);
+	if (map && !covered) {
+		munmap(map, HOTPLUG_MAP_LEN);
+		map = NULL;
+	}
+	return map;
+}
+
 static int run_on_cpu(int cpu)
 {
 	cpu_set_t set;
@@ -1235,7 +1257,7 @@ static int run_on_cpu(int cpu)
 TEST_F_TIMEOUT(hp, cpu_online_later_gets_rings, WAIT_TEST_TIMEOUT)
 {
 	struct src_stats base, now = { 0 }, d;
-	char state[8], *map, *buf, *cmdline;
+	char state[8], *map, *cmdline;
 	double end = deadline();
 	pid_t pid = getpid();
 	bool late;
@@ -1256,14 +1278,8 @@ TEST_F_TIMEOUT(hp, cpu_online_later_gets_rings, WAIT_TEST_TIMEOUT)
 		ASSERT_EQ('0', state[0]);
 	if (state[0] == '1')
 		ASSERT_EQ(0, write_str(HOTPLUG_CPU, "0"));
-	map = map_anon(HOTPLUG_MAP_LEN);
-	ASSERT_NE(NULL, map);
-	touch_pages(map, HOTPLUG_MAP_LEN);
-	buf = malloc(ABIT_BUF_LEN);
-	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(wait_ranges_cover(pid, map, HOTPLUG_MAP_LEN, buf,
-				      ABIT_BUF_LEN, end));
-	free(buf);
+	map = map_hotplug_tracked(pid, end);
+	ASSERT_NE(NULL, map) TH_LOG("the mapping never showed in the ranges");
 	ASSERT_EQ(0, src_stats_read("inject", &base));
 
 	ASSERT_EQ(0, write_str(HOTPLUG_CPU, "1"));
@@ -1292,7 +1308,7 @@ TEST_F_TIMEOUT(hp, cpu_offline_keeps_samples, WAIT_TEST_TIMEOUT)
 	struct src_stats base, now = { 0 }, d;
 	pid_t pid = getpid();
 	unsigned int round;
-	char *map, *buf;
+	char *map;
 
 	if (!have_file(HP_INJECT))
 		SKIP(return, "no %s", HP_INJECT);
@@ -1300,14 +1316,8 @@ TEST_F_TIMEOUT(hp, cpu_offline_keeps_samples, WAIT_TEST_TIMEOUT)
 		SKIP(return, "CPU 1 cannot be taken offline here");
 	/* Online, whatever a test that failed before left it at. */
 	ASSERT_EQ(0, write_str(HOTPLUG_CPU, "1"));
-	map = map_anon(HOTPLUG_MAP_LEN);
-	ASSERT_NE(NULL, map);
-	touch_pages(map, HOTPLUG_MAP_LEN);
-	buf = malloc(ABIT_BUF_LEN);
-	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(wait_ranges_cover(pid, map, HOTPLUG_MAP_LEN, buf,
-				      ABIT_BUF_LEN, deadline()));
-	free(buf);
+	map = map_hotplug_tracked(pid, deadline());
+	ASSERT_NE(NULL, map) TH_LOG("the mapping never showed in the ranges");
 	ASSERT_EQ(0, src_stats_read("inject", &base));
 
 	for (round = 0; round < HOTPLUG_ROUNDS; round++) {

@@ -14,6 +14,7 @@
  * channel as PEBS samples.
  */
 #include <linux/hyperplace.h>
+#include <linux/init.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
@@ -104,7 +105,7 @@ static bool hp_abit_check(struct mm_struct *mm, unsigned long addr)
  * The Accessed-bit sampler only visits managed mms; without PEBS no
  * sample attaches a new process, so look for them here.
  */
-void hp_abit_discover(void)
+static void hp_abit_discover(void)
 {
 	struct task_struct *found[HP_DISCOVER_BATCH], *p;
 	unsigned int n = 0, i;
@@ -341,7 +342,7 @@ static u64 hp_share(u64 total, u64 part, u64 whole)
  * in use (hp_abit_weigh()), the same pages its checks are spread over,
  * so that every such page is equally likely to be checked.
  */
-void hp_abit_scan(unsigned int budget)
+static void hp_abit_scan(unsigned int budget)
 {
 	unsigned int nr, i, checked = 0, young = 0, staged = 0;
 	unsigned long *addrs = NULL, *hits, *pages = NULL;
@@ -384,3 +385,30 @@ out:
 	hp_abit_stats.ns += ktime_get_ns() - t0;
 	trace_hyperplace_abit_scan(nr, checked, young, ktime_get_ns() - t0);
 }
+
+/* One period: look for new processes, then check their pages. */
+static void hp_abit_pass(const struct hp_config *cfg)
+{
+	hp_abit_discover();
+	hp_abit_scan(cfg->abit_pages);
+}
+
+static unsigned int hp_abit_period_ms(const struct hp_config *cfg)
+{
+	return cfg->abit_interval_ms;
+}
+
+static const struct hp_source_ops hp_abit_source = {
+	.id = HP_SRC_ABIT,
+	.name = "abit",
+	.desc = "Accessed-bit",
+	.sample = hp_abit_pass,
+	.period_ms = hp_abit_period_ms,
+};
+
+static int __init hp_abit_init(void)
+{
+	hp_source_register(&hp_abit_source);
+	return 0;
+}
+subsys_initcall(hp_abit_init);

@@ -269,8 +269,25 @@ static const struct file_operations pebs_bench_fops = {
 	.llseek = default_llseek,
 };
 
+/* Passive: no mode chooses it, it writes when the inject file is. */
+static const struct hp_source_ops hp_inject_source = {
+	.id = HP_SRC_INJECT,
+	.name = "inject",
+	.desc = "debugfs injection",
+};
+
+static int __init hp_inject_init(void)
+{
+	hp_source_register(&hp_inject_source);
+	return 0;
+}
+subsys_initcall(hp_inject_init);
+
 static int __init hyperplace_debugfs_init(void)
 {
+	/* Nothing to inject into or dump if HyperPlace did not start. */
+	if (!hp_core_running())
+		return 0;
 	hyperplace_debugfs_dir = debugfs_create_dir("hyperplace", NULL);
 	debugfs_create_file("selftest_warn", 0200, hyperplace_debugfs_dir,
 			    NULL, &selftest_warn_fops);

@@ -8,6 +8,7 @@
 #include <linux/hyperplace.h>
 #include <linux/atomic.h>
 #include <linux/compiler.h>
+#include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
@@ -139,30 +140,92 @@ struct hp_config {
 /* channel.c */
 struct hp_channel *hp_channel_set_system(struct hp_channel *ch);
 
-/* core.c */
+/* config.c */
 extern struct mutex hp_config_lock;
 extern struct hp_config hp_config;
 extern const char *const hp_mode_names[HP_NR_MODES];
-extern const char *const hp_source_names[HP_NR_SOURCES];
-int hp_config_apply(const struct hp_config *new);
-enum hp_source hp_active_source(bool *running);
-void hp_source_counts(enum hp_source src, u64 *received, u64 *dropped,
-		      struct hp_source_stats *st);
+int hp_config_valid(const struct hp_config *c);
+void hp_kick(void);
+bool hp_wait_kick(long timeout);
+
+/* When a period of @ms milliseconds, backed off @backoff times, ends. */
+static inline unsigned long hp_due(unsigned long last, unsigned int ms,
+				   unsigned int backoff)
+{
+	return last + msecs_to_jiffies(ms * backoff);
+}
+
+/* mms.c */
+extern struct mutex hp_mms_lock;
+extern struct mutex hp_spaces_lock;
+extern struct list_head hp_mms;
+int hp_mms_init(void);
+void hp_mms_exit(void);
 unsigned int hp_nr_mms(void);
 bool hp_mm_wanted(struct mm_struct *mm);
 bool hp_vma_managed(struct vm_area_struct *vma);
 struct hp_mm *hp_mm_attach(struct mm_struct *mm, pid_t pid);
-void hp_sink_stats_read(struct hp_sink_stats *ss, enum hp_source src,
-			struct hp_source_stats *st);
-void hp_file_samples(void *arg, struct mm_struct *mm,
-		     const struct hp_sample *s, unsigned int n);
 struct mm_struct **hp_mms_get(unsigned int *nr);
 void hp_mms_put(struct mm_struct **mms, unsigned int nr);
-void hp_kick(void);
+void hp_mms_epoch(struct mm_struct **mms, unsigned int nr,
+		  const struct hp_range_params *params);
+bool hp_mms_sync(void);
+void hp_file_samples(void *arg, struct mm_struct *mm,
+		     const struct hp_sample *s, unsigned int n);
+void hp_sink_stats_read(struct hp_sink_stats *ss, enum hp_source src,
+			struct hp_source_stats *st);
+void hp_source_counts(enum hp_source src, u64 *received, u64 *dropped,
+		      struct hp_source_stats *st);
 void hp_drain(void);
-extern struct mutex hp_mms_lock;
-extern struct mutex hp_spaces_lock;
-extern struct list_head hp_mms;
+
+/* source.c */
+/**
+ * struct hp_source_ops - a sample source, as HyperPlace drives it
+ * @id: the &enum hp_source its samples carry
+ * @name: its name in active_source
+ * @desc: what it is called in the kernel log
+ * @supported: whether it can run on this machine; a mode that names it
+ *	alone is refused if not.  NULL: always.
+ * @start: start it with @cfg, or restart it with @cfg if it runs; on
+ *	error it does not run.  Called under hp_config_lock.  NULL: there
+ *	is nothing to start.
+ * @stop: stop it; called under hp_config_lock.  NULL: nothing to stop.
+ * @changed: whether knobs it reads differ between @new and @old, so that
+ *	a running source must restart.  NULL: it reads the knobs at every
+ *	@sample.
+ * @sample: take one period's samples into the system channel; called
+ *	by khyperplaced.  NULL: the source writes by itself at any time,
+ *	and khyperplaced drains the channel at every tick while it runs.
+ * @period_ms: the period of @sample under @cfg, before any back-off
+ *
+ * Sources named by a mode (see hp_sources_apply()) run one at a time;
+ * the others are passive and need only @id and @name.
+ */
+struct hp_source_ops {
+	enum hp_source id;
+	const char *name;
+	const char *desc;
+	bool (*supported)(void);
+	int (*start)(const struct hp_config *cfg);
+	void (*stop)(void);
+	bool (*changed)(const struct hp_config *new,
+			const struct hp_config *old);
+	void (*sample)(const struct hp_config *cfg);
+	unsigned int (*period_ms)(const struct hp_config *cfg);
+};
+
+void hp_source_register(const struct hp_source_ops *ops);
+const char *hp_source_name(enum hp_source src);
+const char *hp_source_desc(enum hp_source src);
+int hp_sources_apply(const struct hp_config *new, const struct hp_config *old);
+enum hp_source hp_active_source(bool *running);
+void hp_sources_sample(const struct hp_config *cfg, unsigned int backoff);
+bool hp_sources_next_due(const struct hp_config *cfg, unsigned int backoff,
+			 unsigned long *next);
+
+/* core.c */
+int hp_config_apply(const struct hp_config *new);
+bool hp_core_running(void);
 
 /* owner.c */
 void hp_owner_nodes(struct mm_struct *mm, pid_t pid, nodemask_t *allowed,
@@ -208,8 +271,6 @@ struct hp_abit_stats {
 };
 
 extern struct hp_abit_stats hp_abit_stats;
-void hp_abit_discover(void);
-void hp_abit_scan(unsigned int budget);
 
 /* migrate.c */
 /**
@@ -302,8 +363,5 @@ struct hp_collect {
 
 unsigned long hp_collect_range(struct mm_struct *mm, unsigned long addr,
 			       unsigned long end, struct hp_collect *c);
-
-/* sysfs.c */
-int hp_sysfs_init(void);
 
 #endif /* __MM_HYPERPLACE_INTERNAL_H */

@@ -3,6 +3,8 @@
  * /sys/kernel/mm/hyperplace/: knobs and statistics.
  * Every write is validated whole before anything changes.
  */
+#define pr_fmt(fmt) "hyperplace: " fmt
+
 #include <linux/kobject.h>
 #include <linux/mm.h>
 #include <linux/string.h>
@@ -236,8 +238,7 @@ static ssize_t active_source_show(struct kobject *kobj,
 	bool running;
 	enum hp_source src = hp_active_source(&running);
 
-	return sysfs_emit(buf, "%s\n",
-			  running ? hp_source_names[src] : "none");
+	return sysfs_emit(buf, "%s\n", running ? hp_source_name(src) : "none");
 }
 
 static struct kobj_attribute active_source_attr = __ATTR_RO(active_source);
@@ -444,26 +445,29 @@ static const struct attribute_group *hp_groups[] = {
 	NULL,
 };
 
-/**
- * hp_sysfs_init() - create /sys/kernel/mm/hyperplace/
- *
- * Return: 0 or a negative errno.
- */
-int hp_sysfs_init(void)
+/* After hp_init(): no knobs if HyperPlace did not start. */
+static int __init hp_sysfs_init(void)
 {
 	unsigned int i, n = 0;
 	struct kobject *kobj;
 	int ret;
 
+	if (!hp_core_running())
+		return 0;
 	for (i = 0; i < ARRAY_SIZE(hp_source_stats); i++)
 		hp_stat_attrs[n++] = &hp_source_stats[i].attr.attr;
 	for (i = 0; i < ARRAY_SIZE(hp_other_stats); i++)
 		hp_stat_attrs[n++] = hp_other_stats[i];
 	kobj = kobject_create_and_add("hyperplace", mm_kobj);
-	if (!kobj)
+	if (!kobj) {
+		pr_err("cannot create /sys/kernel/mm/hyperplace: %d\n", -ENOMEM);
 		return -ENOMEM;
+	}
 	ret = sysfs_create_groups(kobj, hp_groups);
-	if (ret)
+	if (ret) {
+		pr_err("cannot create /sys/kernel/mm/hyperplace: %d\n", ret);
 		kobject_put(kobj);
+	}
 	return ret;
 }
+late_initcall_sync(hp_sysfs_init);

@@ -7,7 +7,7 @@
  * snap.c, rankref.c), which checks every invariant after every call; a
  * failed check aborts, so libFuzzer keeps the input as a crash.
  *
- * Samples carry no load/store type: hp_space_record() takes none (core.c
+ * Samples carry no load/store type: hp_space_record() takes none (mms.c
  * records every PEBS or A-bit sample with weight 1), so the byte code
  * varies the address and the weight instead.
  */

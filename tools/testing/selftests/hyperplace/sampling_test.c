@@ -900,7 +900,7 @@ TEST_F_TIMEOUT(hp, inject_rejects_bad_input, WAIT_TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(hp, abit_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
 {
-	unsigned long long scans0, scans = 0;
+	unsigned long long scans0, scans = 0, busy0, busy, checked0, checked;
 	struct sample_tally t = { 0 };
 	static struct vmas vmas;
 	double end = deadline();
@@ -948,6 +948,8 @@ TEST_F_TIMEOUT(hp, abit_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
 	ASSERT_EQ(0, trace_clear());
 	ASSERT_EQ(0, event_enable("hyperplace_sample", true));
 	ASSERT_EQ(0, stat_read("abit_scans", &scans0));
+	ASSERT_EQ(0, stat_read("abit_busy", &busy0));
+	ASSERT_EQ(0, stat_read("abit_checked", &checked0));
 
 	do {
 		ASSERT_EQ(0, flush_tlb_of(map, ABIT_MAP_LEN));
@@ -965,8 +967,13 @@ TEST_F_TIMEOUT(hp, abit_samples_follow_hot_set, WAIT_TEST_TIMEOUT)
 	ASSERT_EQ(0, vmas_read(&vmas, buf, ABIT_BUF_LEN));
 	ASSERT_EQ(0, tally_samples(&t, "abit", pid, buf, ABIT_BUF_LEN, map,
 				   ABIT_MAP_LEN, ABIT_HOT_LEN, &vmas));
-	TH_LOG("%llu scans: %u samples: %u hot, %u cold, %u elsewhere",
-	       scans - scans0, t.n, t.hot, t.cold, t.elsewhere);
+	ASSERT_EQ(0, stat_read("abit_busy", &busy));
+	ASSERT_EQ(0, stat_read("abit_checked", &checked));
+	/* Why too few samples, if so: mmap lock busy, or pages unchecked. */
+	TH_LOG("%llu scans, %llu pages checked, %llu processes busy",
+	       scans - scans0, checked - checked0, busy - busy0);
+	TH_LOG("%u samples: %u hot, %u cold, %u elsewhere",
+	       t.n, t.hot, t.cold, t.elsewhere);
 	TH_LOG("%u outside, %u foreign; %u attributed",
 	       t.outside, t.foreign, t.attributed);
 

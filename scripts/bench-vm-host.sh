@@ -6,7 +6,9 @@
 #                  for a peer swept over several settings, its best one
 #   vm-sweep.tsv   the same for every run (every setting tried)
 #   vm-series.tsv  the time series: workload mechanism setting kind t_s
-#                  value, kind one of ops_per_s, p99_us, hot_pct
+#                  value, kind one of ops_per_s, p99_us, hot_pct, backoff
+#                  (HyperPlace's stats/backoff: how many times slower
+#                  than its knobs it samples and ends epochs)
 #   vm-WORKLOAD.png   throughput and hot data on the fast node over time
 # prints vm.tsv as a table and reports the issue's goals (a missed goal is
 # reported, not failed: this is a benchmark).
@@ -153,7 +155,8 @@ END { for (i = 1; i <= n; i++) print row[order[i]] }' "$sweep" > "$tsv"
 awk -F'\t' -v OFS='\t' 'BEGIN { print "workload", "mechanism", "setting", "kind", "t_s", "value" }
 $1 == "ops" { print $2, $3, $4, "ops_per_s", $5, ($6 > 0 ? sprintf("%.1f", $7 / $6) : 0)
 	if ($9 != "-") print $2, $3, $4, "p99_us", $5, $9 }
-$1 == "hot" { print $2, $3, $4, "hot_pct", $5, $6 }' "$raw" > "$series"
+$1 == "hot" { print $2, $3, $4, "hot_pct", $5, $6 }
+$1 == "cost" && $10 != "" && $10 != "-" { print $2, $3, $4, "backoff", $5, $10 }' "$raw" > "$series"
 
 grep '^#' "$raw" | grep -v 'set up in' || true
 # Anything else the guest printed is an error message: show it.

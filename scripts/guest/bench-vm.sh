@@ -47,6 +47,13 @@ cost_now() {
 	printf '%s\t%s\t%s\t%s' $(ticks_of $2) $(ticks_of $3) \
 		$(sys_of $wl_pid) $moved
 }
+# backoff_now M: HyperPlace's back-off factor now ("-" for the others).
+backoff_now() {
+	case $1 in
+	hyperplace-*) cat $hp/stats/backoff ;;
+	*) echo - ;;
+	esac
+}
 # cost_since BEFORE NOW: NOW - BEFORE, field by field.
 cost_since() {
 	echo "$1	$2" | awk -F'\t' -v OFS='\t' \
@@ -77,8 +84,9 @@ run_one() {
 	t=0
 	while :; do
 		printf 'hot\t%s\t%s\t%s\t%s\t%s\n' $w $m $s $t $(hot_pct $fast)
-		printf 'cost\t%s\t%s\t%s\t%s\t%s\n' $w $m $s $t \
-			"$(cost_since "$cost0" "$(cost_now $m "$mp" "$kp")")"
+		printf 'cost\t%s\t%s\t%s\t%s\t%s\t%s\n' $w $m $s $t \
+			"$(cost_since "$cost0" "$(cost_now $m "$mp" "$kp")")" \
+			"$(backoff_now $m)"
 		wl_sys=$(sys_of $wl_pid)
 		left=$(awk -v s=$secs -v t=$(elapsed $t0) 'BEGIN { print int(s - t) }')
 		[ $left -gt 0 ] || break

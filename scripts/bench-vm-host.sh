@@ -43,6 +43,10 @@
 #                      the steady state (the last third), in % of one vCPU
 #   steady_moves_mib_s pages promoted and demoted per second in the
 #                      steady state, in MiB/s
+#   abit_pass_s        seconds HyperPlace's Accessed-bit passes took in the
+#                      run (stats/abit_ns), part of mech_cpu_s
+#   steady_backoff     HyperPlace's mean back-off factor (stats/backoff)
+#                      over the steady state
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 HP_STEP=bench-vm
@@ -66,7 +70,8 @@ $1 == "ops" { k = $2 SUBSEP $3 SUBSEP $4; n = ++nops[k]
 $1 == "hot" { k = $2 SUBSEP $3 SUBSEP $4
 	if (!(k in t90) && $6 >= 90) t90[k] = $5 }
 $1 == "cost" { k = $2 SUBSEP $3 SUBSEP $4; n = ++ncost[k]
-	ct[k, n] = $5; cthr[k, n] = $6; cksw[k, n] = $7; csys[k, n] = $8; cmov[k, n] = $9 }
+	ct[k, n] = $5; cthr[k, n] = $6; cksw[k, n] = $7; csys[k, n] = $8; cmov[k, n] = $9
+	cbo[k, n] = $10 }
 $1 == "run" { k = $2 SUBSEP $3 SUBSEP $4; runs[++nrun] = k; rec[k] = $0
 	wl[k] = $2; me[k] = $3; se[k] = $4 }
 # Operations of run k finished in (a, b] seconds.
@@ -89,6 +94,12 @@ function win_cpu(k, i, j,   dt, ek, es, c) {
 		c += (ek > 0 ? ek : 0) + (es > 0 ? es : 0)
 	}
 	return sprintf("%.2f", 100 * c / hz / dt)
+}
+# Mean back-off factor of run k over its cost records i..j ("-" if none).
+function mean_backoff(k, i, j,   n, sum) {
+	for (; i <= j; i++)
+		if (cbo[k, i] != "" && cbo[k, i] != "-") { sum += cbo[k, i]; n++ }
+	return n ? sprintf("%.1f", sum / n) : "-"
 }
 END {
 	for (r = 1; r <= nrun; r++) {
@@ -117,7 +128,8 @@ END {
 	print "workload", "mechanism", "t90_s", "steady_ops_per_s", "steady_vs_allfast",
 		"p99_us", "mech_cpu_s", "promoted_mib", "demoted_mib", "setting",
 		"p50_us", "hot_end_pct", "threads_s", "kswapd_s", "wl_sys_s", "check",
-		"warm_cpu_pct", "steady_cpu_pct", "steady_moves_mib_s"
+		"warm_cpu_pct", "steady_cpu_pct", "steady_moves_mib_s", "abit_pass_s",
+		"steady_backoff"
 	for (r = 1; r <= nrun; r++) {
 		k = runs[r]; w = wl[k]; m = me[k]
 		bound = m == "allfast" || m == "allslow" || m == "none"
@@ -126,6 +138,8 @@ END {
 		warm = bound || !ncost[k] ? "-" : win_cpu(k, 1, mid)
 		stc = bound || !ncost[k] ? "-" : win_cpu(k, mid, ncost[k])
 		moves = bound || !ncost[k] ? "-" : win_mib_s
+		bo = bound || !ncost[k] ? "-" : mean_backoff(k, mid, ncost[k])
+		pass = kv(rec[k], "abit_pass_s")
 		if (bound)
 			cpu = "-"
 		else if (has_base[w]) {
@@ -140,7 +154,7 @@ END {
 		de = bound ? "-" : kv(rec[k], "demoted_mib")
 		print w, m, t, sprintf("%.0f", steady[k]), vs, p99[k], cpu, pr, de,
 			se[k], p50[k], kv(rec[k], "hot_end"), thr[k], ksw[k], sys[k],
-			kv(rec[k], "check"), warm, stc, moves
+			kv(rec[k], "check"), warm, stc, moves, pass, bo
 	}
 }' hz="$(getconf CLK_TCK)" "$raw" > "$sweep"
 

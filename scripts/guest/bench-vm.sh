@@ -54,6 +54,8 @@ backoff_now() {
 	*) echo - ;;
 	esac
 }
+# abit_ns_now: nanoseconds HyperPlace's Accessed-bit passes took so far.
+abit_ns_now() { cat $hp/stats/abit_ns; }
 # cost_since BEFORE NOW: NOW - BEFORE, field by field.
 cost_since() {
 	echo "$1	$2" | awk -F'\t' -v OFS='\t' \
@@ -63,7 +65,7 @@ cost_since() {
 # run_one W M S: one measured run; its records on stdout.
 run_one() {
 	local w=$1 m=$2 s=$3 t t0 t_setup left hot0 hot1 wl_sys
-	local c0 k0 s0 p0 d0 c k p d dh dc mp kp cost0
+	local c0 k0 s0 p0 d0 c k p d dh dc mp kp cost0 a0 pass
 	mech_off
 	[ $m = allfast ] || fast_shrink
 	t_setup=$(now)
@@ -76,6 +78,7 @@ run_one() {
 	hot0=$(hot_pct $fast)
 	c0=$(mech_cpu $m) k0=$(cpu_of "kswapd*") s0=$(sys_of $wl_pid)
 	p0=$(vmstat_sum '^pgpromote_(success|hyperplace)$') d0=$(vmstat_sum '^pgdemote_')
+	a0=$(abit_ns_now)
 	mech_on $m $s
 	t0=$(now)
 	mp=$(mech_pids $m) kp=$(pids_of "kswapd*")
@@ -102,17 +105,22 @@ run_one() {
 	if [ $m = damon ]; then
 		dh=$(damon_applied migrate_hot) dc=$(damon_applied migrate_cold)
 	fi
+	pass=-
+	case $m in
+	hyperplace-*) pass=$(awk -v a=$a0 -v b=$(abit_ns_now) \
+		'BEGIN { printf "%.2f", (b - a) / 1e9 }') ;;
+	esac
 	t=$(elapsed $t0)
 	wl_stop
 	mech_off
 	wl_end
 	fast_restore
 	awk -v w=$w -v m=$m -v s=$s '{ print "ops", w, m, s, $0 }' OFS='\t' /tmp/ops
-	printf 'run\t%s\t%s\t%s\tsecs=%s\tmech_cpu_s=%s\tkswapd_s=%s\twl_sys_s=%s\tpromoted_mib=%s\tdemoted_mib=%s\thot_start=%s\thot_end=%s\tcheck=%s\n' \
+	printf 'run\t%s\t%s\t%s\tsecs=%s\tmech_cpu_s=%s\tkswapd_s=%s\twl_sys_s=%s\tpromoted_mib=%s\tdemoted_mib=%s\thot_start=%s\thot_end=%s\tcheck=%s\tabit_pass_s=%s\n' \
 		$w $m $s $t $(secs_of $((c - c0))) $(secs_of $((k - k0))) \
 		$(secs_of $((wl_sys - s0))) \
 		$(((p - p0) / 256 + (dh >> 20))) $(((d - d0) / 256 + (dc >> 20))) \
-		$hot0 $hot1 "${wl_check:--}"
+		$hot0 $hot1 "${wl_check:--}" $pass
 }
 
 echo "# bench-vm: fast node $fast ($(node_free_mib $fast) MiB free, shrunk to" \

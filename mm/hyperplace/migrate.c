@@ -59,15 +59,22 @@
 /* Decisions traced per epoch. */
 #define HP_TRACED_DECISIONS	64
 /*
- * An epoch is settled when its rank changed no more than this many pages'
- * places and no more than this many were promoted or exchanged since the
- * previous rank (2 MiB with 4 KiB pages): the boundary range's hot part
- * follows the fast node's free memory by a few pages every epoch, which is no
- * change of the hot set.  Demotions count only as part of an exchange:
- * the others keep the headroom when something else (page cache, the
- * kernel, a balloon) takes fast memory.
+ * An epoch is settled when no more than this many pages were promoted or
+ * exchanged since the previous rank (2 MiB with 4 KiB pages), and its
+ * rank changed the place of no more than this many pages or
+ * 1/HP_SETTLED_SHARE of the fast node's capacity, whichever is more.
+ * Where several ranges are as lukewarm as one another, the capacity
+ * boundary moves between them with the noise of their counts (a rank
+ * under GUPS flipped 482 pages in and 482 out nearly every epoch) while
+ * the noise test of exchanges lets none of it move: that is no change.
+ * While the classifier still learns a hot set, the rank moves far more
+ * (tens of thousands of pages) before anything can move: backing off
+ * then would slow the learning down 16 times.  Demotions count only as
+ * part of an exchange: the others keep the headroom when something else
+ * (page cache, the kernel, a balloon) takes fast memory.
  */
 #define HP_SETTLED_PAGES	512
+#define HP_SETTLED_SHARE	32
 /* The longest a balloon waits for khyperplaced to make room. */
 #define HP_ROOM_WAIT_MS		1000
 
@@ -504,10 +511,8 @@ static void hp_trace_decisions(const struct hp_decision *dec, int nr,
  *
  * Called by khyperplaced after the epoch of every space has ended.
  *
- * Return: true if placement is settled: the rank changed the place of
- * at most HP_SETTLED_PAGES pages and at most as many were promoted or
- * exchanged since the previous rank (khyperplaced then samples and ranks
- * less often).
+ * Return: true if placement is settled (see HP_SETTLED_PAGES):
+ * khyperplaced then samples and ranks less often.
  */
 bool hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 		      const struct hp_config *cfg)
@@ -568,8 +573,10 @@ bool hp_migrate_epoch(struct mm_struct **mms, unsigned int nr,
 	/* An exchange's demotions count: it promotes at half the rate. */
 	promoted = READ_ONCE(hp_migrate_stats.promoted) +
 		   READ_ONCE(hp_migrate_stats.exchanged);
-	settled = res.promote_pages + res.demote_pages <= HP_SETTLED_PAGES &&
-		  promoted - promoted_before <= HP_SETTLED_PAGES;
+	settled = promoted - promoted_before <= HP_SETTLED_PAGES &&
+		  res.promote_pages + res.demote_pages <=
+		  max_t(unsigned long, HP_SETTLED_PAGES,
+			capacity / HP_SETTLED_SHARE);
 	promoted_before = promoted;
 out:
 	kfree(dec);

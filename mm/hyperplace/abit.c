@@ -290,15 +290,18 @@ static void hp_abit_push(struct mm_struct *mm, const unsigned long *young,
 /*
  * Check @k random pages of @mm among its @pages (hp_abit_pick()) and
  * write the accessed ones to the channel; @addrs and @young have room
- * for @k.  Stops early if someone waits for the mmap lock.
- * Return: the pages checked (none if the mmap lock was busy).
+ * for @k.  Stops early if someone waits for the mmap lock: the checks
+ * go in address order from a random pick, wrapping around, so that a
+ * process whose mmap lock is often wanted does not have only its lowest
+ * addresses checked.
+ * Return: the pages checked (none if the mmap lock was taken).
  */
 static unsigned int hp_abit_sample(struct mm_struct *mm, unsigned int k,
 				   unsigned long pages, unsigned long *addrs,
 				   unsigned long *young, unsigned int *nr_found,
 				   unsigned int *staged)
 {
-	unsigned int i, n, nr_young = 0;
+	unsigned int i, n, first, nr_young = 0;
 	bool busy;
 
 	if (!mmap_read_trylock(mm)) {
@@ -307,13 +310,16 @@ static unsigned int hp_abit_sample(struct mm_struct *mm, unsigned int k,
 	}
 	n = hp_abit_pick(mm, k, pages, addrs, &busy);
 	hp_abit_stats.busy += busy;
+	first = n ? get_random_u32_below(n) : 0;
 	for (i = 0; i < n; i++) {
+		unsigned long addr = addrs[(first + i) % n];
+
 		if (!(i % HP_ABIT_YIELD) && i && mmap_lock_is_contended(mm)) {
 			hp_abit_stats.busy++;
 			break;
 		}
-		if (hp_abit_check(mm, addrs[i]))
-			young[nr_young++] = addrs[i];
+		if (hp_abit_check(mm, addr))
+			young[nr_young++] = addr;
 	}
 	mmap_read_unlock(mm);
 	hp_abit_push(mm, young, nr_young, staged);

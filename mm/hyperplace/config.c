@@ -42,6 +42,12 @@ const char *const hp_mode_names[HP_NR_MODES] = {
 static DECLARE_WAIT_QUEUE_HEAD(hp_wait);
 static int hp_kicked;	/* an int: xchg() of one byte is not portable */
 
+/*
+ * No process is placed: khyperplaced parked the sources and sleeps until
+ * kicked.  A process that opts in kicks it (mms.c).
+ */
+bool hp_idle __read_mostly;
+
 /**
  * hp_config_valid() - check knob values before anything changes
  * @c: the complete new configuration

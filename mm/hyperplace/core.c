@@ -12,6 +12,7 @@
 #include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 
@@ -40,6 +41,66 @@
 static DEFINE_MUTEX(hp_migrate_lock);
 
 static struct task_struct *hp_thread;
+
+/*
+ * Park the sources while no process is placed, start them again when
+ * one is (hp_idle says which).  Not in khyperplaced: starting or
+ * stopping PEBS takes the CPU hotplug lock, which khyperplaced must
+ * never wait for (see hp_thread_fn()).
+ */
+static void hp_park_fn(struct work_struct *work)
+{
+	static bool warned;
+	bool idle;
+	int ret;
+
+	mutex_lock(&hp_config_lock);
+	/* hp_idle may change meanwhile: end as it says. */
+	do {
+		ret = 0;
+		idle = READ_ONCE(hp_idle);
+		if (idle)
+			hp_sources_park();
+		else
+			ret = hp_sources_unpark(&hp_config);
+	} while (READ_ONCE(hp_idle) != idle);
+	mutex_unlock(&hp_config_lock);
+	/* Still parked: khyperplaced tries again at its next look. */
+	if (ret && !warned)
+		pr_warn("cannot start sampling again (%d); will retry every epoch\n",
+			ret);
+	warned = ret;
+}
+
+static DECLARE_WORK(hp_park_work, hp_park_fn);
+
+/*
+ * Whether any process is placed.  If none is, khyperplaced sleeps until
+ * one opts in (hp_mm_included() kicks it) and the sources are parked
+ * meanwhile: PEBS costs every context switch even with nothing to place.
+ */
+static void hp_idle_update(bool enabled)
+{
+	bool was_idle = READ_ONCE(hp_idle);
+	bool idle = enabled && !hp_mms_any_wanted();
+
+	if (idle && !was_idle) {
+		/*
+		 * Count again once a process that opts in sees hp_idle set
+		 * and kicks us (see hp_mm_included()).
+		 */
+		WRITE_ONCE(hp_idle, true);
+		idle = !hp_mms_any_wanted();
+	}
+	if (idle != READ_ONCE(hp_idle))
+		WRITE_ONCE(hp_idle, idle);
+	/*
+	 * On a change even if the sources look right: a park or unpark
+	 * under way publishes its state only when done.
+	 */
+	if (idle != was_idle || hp_sources_parking(idle))
+		queue_work(system_unbound_wq, &hp_park_work);
+}
 
 /*
  * End the epoch of every placed mm, then rank them all and plan the
@@ -162,6 +223,9 @@ static long hp_sleep(const struct hp_config *cfg, bool cfg_stale,
 	 */
 	if (cfg_stale || hp_tiers_changing() || !hp_migrate_idle())
 		return tick;
+	/* Nothing is placed: until a process that is appears. */
+	if (READ_ONCE(hp_idle))
+		return MAX_SCHEDULE_TIMEOUT;
 	next = hp_due(last_epoch, cfg->epoch_ms, backoff);
 	if (!hp_sources_next_due(cfg, backoff, &next))
 		return tick;
@@ -185,6 +249,7 @@ static int hp_thread_fn(void *unused)
 	unsigned long last_epoch, last_sync, last_tick = jiffies;
 	unsigned int backoff;
 	struct hp_config cfg;
+	bool kicked = true;
 
 	last_epoch = jiffies - msecs_to_jiffies(HP_EPOCH_MAX);
 	last_sync = last_epoch;
@@ -212,8 +277,17 @@ static int hp_thread_fn(void *unused)
 			mutex_unlock(&hp_config_lock);
 		}
 
+		/*
+		 * Whether any process is placed, looked at as often as the
+		 * VMAs are followed, and at every kick.
+		 */
+		if (kicked || !cfg.enabled ||
+		    time_after_eq(jiffies, hp_due(last_sync, cfg.epoch_ms, 1)))
+			hp_idle_update(cfg.enabled);
 		hp_drain();
-		hp_sources_sample(&cfg, backoff);
+		/* Not with the sources about to park. */
+		if (!READ_ONCE(hp_idle))
+			hp_sources_sample(&cfg, backoff);
 		/* Memory came or went: new nodes take effect at once. */
 		hp_tiers_update(false);
 		if (cfg.enabled &&
@@ -247,7 +321,8 @@ static int hp_thread_fn(void *unused)
 		timeout = hp_sleep(&cfg, cfg_stale, backoff, last_epoch,
 				   last_sync);
 		/* A kick is a change: sample and rank at full speed again. */
-		if (hp_wait_kick(timeout))
+		kicked = hp_wait_kick(timeout);
+		if (kicked)
 			hp_backoff_set(&backoff, 1);
 	}
 	return 0;

@@ -145,6 +145,7 @@ extern struct mutex hp_config_lock;
 extern struct hp_config hp_config;
 extern const char *const hp_mode_names[HP_NR_MODES];
 int hp_config_valid(const struct hp_config *c);
+extern bool hp_idle;
 void hp_kick(void);
 bool hp_wait_kick(long timeout);
 
@@ -163,6 +164,7 @@ int hp_mms_init(void);
 void hp_mms_exit(void);
 unsigned int hp_nr_mms(void);
 bool hp_mm_wanted(struct mm_struct *mm);
+bool hp_mms_any_wanted(void);
 bool hp_vma_managed(struct vm_area_struct *vma);
 struct hp_mm *hp_mm_attach(struct mm_struct *mm, pid_t pid);
 struct mm_struct **hp_mms_get(unsigned int *nr);
@@ -218,6 +220,9 @@ void hp_source_register(const struct hp_source_ops *ops);
 const char *hp_source_name(enum hp_source src);
 const char *hp_source_desc(enum hp_source src);
 int hp_sources_apply(const struct hp_config *new, const struct hp_config *old);
+void hp_sources_park(void);
+int hp_sources_unpark(const struct hp_config *cfg);
+bool hp_sources_parking(bool idle);
 enum hp_source hp_active_source(bool *running);
 void hp_sources_sample(const struct hp_config *cfg, unsigned int backoff);
 bool hp_sources_next_due(const struct hp_config *cfg, unsigned int backoff,

@@ -29,14 +29,42 @@ DEFINE_MUTEX(hp_mms_lock);
 LIST_HEAD(hp_mms);
 static unsigned int hp_mms_count;
 
+/*
+ * Live mms that opted in, from mm_init() (their flags are inherited) to
+ * __mmput(): whether any is placed under scope opted_in is known without
+ * a walk of every process, and one that appears is never missed
+ * (hp_mms_any_wanted()).  Under scope all, some process always is (the
+ * kernel's own text-poking mm counts as one), so the others are not
+ * counted and their fork and exit cost a test_bit().
+ */
+static atomic_long_t hp_mms_included ____cacheline_aligned_in_smp;
+
 /* What became of the samples of the system channel. */
 static struct hp_sink_stats hp_sink_stats;
 
 static struct hp_channel *hp_channel;	/* NULL if init failed */
 
+/*
+ * An mm that opted in appeared, or one opted in: count it and wake a
+ * khyperplaced that sleeps because none was placed.  Counted first:
+ * khyperplaced sets hp_idle before it counts (hp_mms_any_wanted()), so
+ * one of the two sees the other.
+ */
+static void hp_mm_included(void)
+{
+	atomic_long_inc(&hp_mms_included);
+	/* The count before hp_idle; pairs with hp_mms_any_wanted(). */
+	smp_mb__after_atomic();
+	if (READ_ONCE(hp_idle))
+		hp_kick();
+}
+
+/* Called last in mm_init(), with the flags inherited. */
 void hyperplace_mm_init(struct mm_struct *mm)
 {
 	mm->hyperplace = NULL;
+	if (unlikely(test_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags)))
+		hp_mm_included();
 }
 
 /*
@@ -47,6 +75,8 @@ void hyperplace_mm_exit(struct mm_struct *mm)
 {
 	struct hp_mm *hpm = READ_ONCE(mm->hyperplace);
 
+	if (unlikely(test_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags)))
+		atomic_long_dec(&hp_mms_included);
 	if (!hpm)
 		return;
 	mutex_lock(&hp_mms_lock);
@@ -76,14 +106,22 @@ void hyperplace_mm_exit(struct mm_struct *mm)
  */
 int hyperplace_set_policy(struct mm_struct *mm, unsigned long policy)
 {
-	/* The two flags change together: concurrent callers take turns. */
+	/*
+	 * The two flags change together, and with the count: concurrent
+	 * callers take turns.
+	 */
 	static DEFINE_SPINLOCK(policy_lock);
+	bool was_in, in = policy == PR_HYPERPLACE_INCLUDE;
 
 	if (policy > PR_HYPERPLACE_INCLUDE)
 		return -EINVAL;
 	if (policy == PR_HYPERPLACE_INCLUDE && !capable(CAP_SYS_NICE))
 		return -EPERM;
 	spin_lock(&policy_lock);
+	was_in = test_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags);
+	/* Only a change counts: setting a policy again is no dip. */
+	if (in && !was_in)
+		hp_mm_included();
 	switch (policy) {
 	case PR_HYPERPLACE_DEFAULT:
 		clear_bit(MMF_HYPERPLACE_EXCLUDE, &mm->flags);
@@ -98,6 +136,8 @@ int hyperplace_set_policy(struct mm_struct *mm, unsigned long policy)
 		set_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags);
 		break;
 	}
+	if (was_in && !in)
+		atomic_long_dec(&hp_mms_included);
 	spin_unlock(&policy_lock);
 	return 0;
 }
@@ -130,6 +170,21 @@ bool hp_mm_wanted(struct mm_struct *mm)
 		return false;
 	return READ_ONCE(hp_config.scope) == HP_SCOPE_ALL ||
 	       test_bit(MMF_HYPERPLACE_INCLUDE, &mm->flags);
+}
+
+/**
+ * hp_mms_any_wanted() - whether any live process may be placed now
+ *
+ * Called by khyperplaced after it set hp_idle (see hp_mm_included()).
+ *
+ * Return: false only under scope opted_in with no process opted in.
+ */
+bool hp_mms_any_wanted(void)
+{
+	/* hp_idle before the count; pairs with hp_mm_included(). */
+	smp_mb();
+	return READ_ONCE(hp_config.scope) == HP_SCOPE_ALL ||
+	       atomic_long_read(&hp_mms_included) > 0;
 }
 
 /*

@@ -28,8 +28,18 @@ static const unsigned long hp_mode_sources[HP_NR_MODES] = {
 };
 
 static const struct hp_source_ops *hp_sources[HP_NR_SOURCES] __ro_after_init;
-/* Which sources run; written under hp_config_lock. */
+/*
+ * Which sources run, and which the knobs chose but khyperplaced parked
+ * because no process is placed (hp_sources_park()); both written under
+ * hp_config_lock.  Readers without the lock read hp_sources_state, both
+ * in one word: bit src if it runs, bit HP_NR_SOURCES + src if parked.
+ */
 static unsigned long hp_sources_on;
+static unsigned long hp_sources_parked;
+static unsigned long hp_sources_state;
+
+#define HP_RUNNING(state)	((state) & (BIT(HP_NR_SOURCES) - 1))
+#define HP_PARKED(state)	((state) >> HP_NR_SOURCES)
 /* When each sampler last sampled, and whether ever; khyperplaced only. */
 static unsigned long hp_sampled_at[HP_NR_SOURCES];
 static unsigned long hp_sampled_once;
@@ -86,18 +96,45 @@ static int hp_source_start(unsigned int src, const struct hp_config *cfg)
 }
 
 /*
- * Publish which sources run, @on, at once (no reader sees none between
- * two), and trace each change in source order; @err[src] says why one
- * that stopped does not run (0 if on request).
+ * Publish which sources run, @on, and which are parked, @parked, at once
+ * (no reader sees none between two), and trace each change in source
+ * order; @err[src] says why one that stopped does not run (0 if on
+ * request).
  */
-static void hp_sources_set(unsigned long on, const int *err)
+static void hp_sources_set(unsigned long on, unsigned long parked,
+			   const int *err)
 {
-	unsigned long changed = hp_sources_on ^ on;
+	unsigned long changed = (hp_sources_on ^ on) |
+				(hp_sources_parked ^ parked);
 	unsigned int src;
 
 	for_each_set_bit(src, &changed, HP_NR_SOURCES)
-		trace_hyperplace_source_state(src, on & BIT(src), err[src]);
-	WRITE_ONCE(hp_sources_on, on);
+		trace_hyperplace_source_state(src, on & BIT(src),
+					      parked & BIT(src), err[src]);
+	hp_sources_on = on;
+	hp_sources_parked = parked;
+	WRITE_ONCE(hp_sources_state, on | parked << HP_NR_SOURCES);
+}
+
+/*
+ * Parked because nothing is placed: park the first source of @allowed
+ * that can run here instead, and start nothing.  A start would only be
+ * undone, and could fail for want of counters another perf user took
+ * meanwhile; the first process placed starts the choice
+ * (hp_sources_unpark()).
+ */
+static void hp_sources_choose_parked(unsigned long allowed)
+{
+	int err[HP_NR_SOURCES] = { 0 };
+	unsigned int src;
+
+	for_each_set_bit(src, &allowed, HP_NR_SOURCES) {
+		const struct hp_source_ops *ops = hp_sources[src];
+
+		if (ops && (!ops->supported || ops->supported()))
+			break;
+	}
+	hp_sources_set(0, src < HP_NR_SOURCES ? BIT(src) : 0, err);
 }
 
 /**
@@ -106,21 +143,23 @@ static void hp_sources_set(unsigned long on, const int *err)
  * @old: the knobs the sources run with now
  *
  * Caller holds hp_config_lock.  A running source is restarted only if
- * its ->changed says knobs it reads changed.  When the mode allows
- * several sources, one that fails to start leaves the next one running;
- * when it names one, its failure is returned.
+ * its ->changed says knobs it reads changed.  A parked one is started,
+ * unless no process is placed still: then only the choice changes.
+ * When the mode allows several sources, one that fails to start leaves
+ * the next one running; when it names one, its failure is returned.
  *
  * Return: 0; -EOPNOTSUPP if the mode names one source and it cannot run
  * on this machine (even while disabled); or the error of starting the
  * only source the mode allows, after which the sources run as before
  * (if restarting that one with @old failed too, no source runs until
- * the next successful write).
+ * the next successful write; if it was parked, it stays parked).
  */
 int hp_sources_apply(const struct hp_config *new, const struct hp_config *old)
 {
 	unsigned long named = hp_mode_sources[new->mode];
 	unsigned long allowed = new->enabled ? named : 0;
 	unsigned long on = hp_sources_on, others;
+	unsigned long parked = hp_sources_parked;
 	int err[HP_NR_SOURCES] = { 0 };
 	unsigned int src;
 
@@ -130,6 +169,10 @@ int hp_sources_apply(const struct hp_config *new, const struct hp_config *old)
 
 		if (!ops || (ops->supported && !ops->supported()))
 			return -EOPNOTSUPP;
+	}
+	if (READ_ONCE(hp_idle) && !on && parked && allowed) {
+		hp_sources_choose_parked(allowed);
+		return 0;
 	}
 	for_each_set_bit(src, &allowed, HP_NR_SOURCES) {
 		const struct hp_source_ops *ops = hp_sources[src];
@@ -146,7 +189,7 @@ int hp_sources_apply(const struct hp_config *new, const struct hp_config *old)
 		if (allowed == BIT(src)) {
 			if ((hp_sources_on & BIT(src)) && !hp_source_start(src, old))
 				on |= BIT(src);
-			hp_sources_set(on, err);
+			hp_sources_set(on, parked, err);
 			return err[src];
 		}
 	}
@@ -157,19 +200,83 @@ int hp_sources_apply(const struct hp_config *new, const struct hp_config *old)
 			hp_sources[src]->stop();
 		on &= ~BIT(src);
 	}
-	hp_sources_set(on, err);
+	hp_sources_set(on, 0, err);
 	return 0;
 }
 
 /**
- * hp_active_source() - the source that feeds HyperPlace now
- * @running: set to whether any source runs
+ * hp_sources_park() - stop the running sources while no process is placed
+ *
+ * Caller holds hp_config_lock.  Nothing is there to sample, and a source
+ * costs even then: the PEBS counters make every context switch drain
+ * them, the Accessed-bit sampler wakes up to look for processes.  The
+ * knobs still choose the parked sources: hp_sources_unpark() starts them
+ * again, as does any knob write.
+ */
+void hp_sources_park(void)
+{
+	unsigned long on = hp_sources_on;
+	int err[HP_NR_SOURCES] = { 0 };
+	unsigned int src;
+
+	lockdep_assert_held(&hp_config_lock);
+	for_each_set_bit(src, &on, HP_NR_SOURCES)
+		if (hp_sources[src]->stop)
+			hp_sources[src]->stop();
+	hp_sources_set(0, hp_sources_parked | on, err);
+}
+
+/**
+ * hp_sources_unpark() - start the parked sources again
+ * @cfg: the knobs, hp_config
+ *
+ * Caller holds hp_config_lock.  As a knob write would, with the same
+ * fallback: a parked PEBS source that cannot get its counters back
+ * leaves the Accessed-bit sampler running if the mode allows both.
+ *
+ * Return: 0, or the error of starting the only source the mode allows
+ * (it then stays parked).
+ */
+int hp_sources_unpark(const struct hp_config *cfg)
+{
+	lockdep_assert_held(&hp_config_lock);
+	if (!hp_sources_parked)
+		return 0;
+	return hp_sources_apply(cfg, cfg);
+}
+
+/**
+ * hp_sources_parking() - whether hp_sources_park() has work to do
+ * @idle: whether no process is placed
+ *
+ * Return: true if @idle and a source runs, or if !@idle and one is
+ * parked.
+ */
+bool hp_sources_parking(bool idle)
+{
+	unsigned long state = READ_ONCE(hp_sources_state);
+
+	return idle ? HP_RUNNING(state) : HP_PARKED(state);
+}
+
+/**
+ * hp_active_source() - the source that feeds HyperPlace
+ * @running: set to whether any source runs, or is parked while no
+ *	process is placed
+ *
+ * A parked source counts while nothing is placed: it is the one that
+ * runs as soon as a process is.  One that failed to start again then
+ * does not.
  *
  * Return: the source (meaningful only if @running).
  */
 enum hp_source hp_active_source(bool *running)
 {
-	unsigned long on = READ_ONCE(hp_sources_on);
+	unsigned long state = READ_ONCE(hp_sources_state);
+	unsigned long on = HP_RUNNING(state);
+
+	if (READ_ONCE(hp_idle))
+		on |= HP_PARKED(state);
 
 	*running = on;
 	return on ? __ffs(on) : HP_NR_SOURCES;
@@ -196,7 +303,7 @@ static unsigned long hp_sample_due(unsigned int src,
  */
 void hp_sources_sample(const struct hp_config *cfg, unsigned int backoff)
 {
-	unsigned long on = READ_ONCE(hp_sources_on);
+	unsigned long on = HP_RUNNING(READ_ONCE(hp_sources_state));
 	unsigned int src;
 
 	for_each_set_bit(src, &on, HP_NR_SOURCES) {
@@ -222,7 +329,7 @@ void hp_sources_sample(const struct hp_config *cfg, unsigned int backoff)
 bool hp_sources_next_due(const struct hp_config *cfg, unsigned int backoff,
 			 unsigned long *next)
 {
-	unsigned long on = READ_ONCE(hp_sources_on);
+	unsigned long on = HP_RUNNING(READ_ONCE(hp_sources_state));
 	unsigned int src;
 
 	for_each_set_bit(src, &on, HP_NR_SOURCES) {

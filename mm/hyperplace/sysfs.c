@@ -401,6 +401,14 @@ static ssize_t mms_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute mms_attr = __ATTR_RO(mms);
 
+static ssize_t idle_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(hp_idle));
+}
+
+static struct kobj_attribute idle_attr = __ATTR_RO(idle);
+
 static struct attribute *hp_other_stats[] = {
 	&abit_scans_attr.attr,
 	&abit_checked_attr.attr,
@@ -412,6 +420,7 @@ static struct attribute *hp_other_stats[] = {
 	&pebs_kernel_addr_attr.attr,
 	&pebs_bad_format_attr.attr,
 	&mms_attr.attr,
+	&idle_attr.attr,
 	&promoted_attr.attr,
 	&demoted_attr.attr,
 	&exchanged_attr.attr,

@@ -6,12 +6,14 @@
 #     under TCG, QEMU's emulated PEBS) at its default settings while one
 #     process holds SIZE_MIB of memory with a hot part: samples taken,
 #     khyperplaced's CPU time, and for PEBS the records drained;
-#  3. khyperplaced's wakeups per second in the idle guest, enabled and
-#     disabled;
+#  3. khyperplaced's wakeups per second in the idle guest: enabled,
+#     enabled with no process placed (scope opted_in, none opted in: the
+#     source is parked), and disabled;
 #  4. what sampling costs the workload: a memory-bound GUPS run with
 #     HyperPlace off, then sampling (migration off) with each source;
 #  5. what a context switch between two processes costs (pingpong) with
-#     HyperPlace off and with each source on, the modes taking turns for
+#     HyperPlace off, with each source on, and with PEBS chosen but parked
+#     because no process is placed (pebs_parked), the modes taking turns for
 #     CTX_ROUNDS rounds: the median of each, its ratio to off, and the
 #     spread of off's rounds, which is the noise.
 # Prints TSV lines "bench<TAB>metric<TAB>value".
@@ -85,18 +87,26 @@ else
 fi
 
 # Idle cost: how often khyperplaced is switched in (each time it wakes)
-# per second, over IDLE_SECS with nothing running, enabled and disabled.
+# per second, over IDLE_SECS with nothing running: enabled, enabled with
+# no process placed, and disabled.
 IDLE_SECS=${IDLE_SECS:-10}
 switches() { awk '/ctxt_switches/ { n += $2 } END { print n }' /proc/$kpid/status; }
-for en in 1 0; do
-	echo $en > $hp/enabled
+for state in enabled nothing_placed disabled; do
+	case $state in
+	enabled) echo 1 > $hp/enabled ;;
+	nothing_placed) echo opted_in > $hp/scope ;;
+	disabled) echo all > $hp/scope; echo 0 > $hp/enabled ;;
+	esac
 	sleep 2
 	w0=$(switches)
 	sleep "$IDLE_SECS"
 	w1=$(switches)
-	awk -v n=$((w1 - w0)) -v s="$IDLE_SECS" -v en=$en 'BEGIN {
-		printf "idle\twakeups_per_s_%s\t%.1f\n", en ? "enabled" : "disabled", n / s
+	awk -v n=$((w1 - w0)) -v s="$IDLE_SECS" -v st=$state 'BEGIN {
+		printf "idle\twakeups_per_s_%s\t%.1f\n", st, n / s
 	}'
+	if [ $state = nothing_placed ]; then
+		printf 'idle\tparked_source\t%s\n' "$(cat $hp/active_source)"
+	fi
 done
 
 # The cost to the workload: GUPS updates per second (MUPS), best of 3.
@@ -128,21 +138,31 @@ echo 1 > $hp/migrate
 # them all alike.
 CTX_ROUNDS=${CTX_ROUNDS:-7}
 ctx_modes="off abit"
-[ $pebs = 1 ] && ctx_modes="$ctx_modes pebs"
+[ $pebs = 1 ] && ctx_modes="$ctx_modes pebs pebs_parked"
 echo 0 > $hp/migrate
 : > /tmp/ctx
 for round in $(seq "$CTX_ROUNDS"); do
 	for mode in $ctx_modes; do
-		if [ $mode = off ]; then
-			echo 0 > $hp/enabled
-		else
-			echo $mode > $hp/source
+		echo all > $hp/scope
+		case $mode in
+		off) echo 0 > $hp/enabled ;;
+		pebs_parked)
+			echo pebs > $hp/source
 			echo 1 > $hp/enabled
-		fi
+			echo opted_in > $hp/scope ;;
+		*)
+			echo $mode > $hp/source
+			echo 1 > $hp/enabled ;;
+		esac
+		# The sources start, stop or park in the background, and
+		# perf turns its context-switch hooks off 1 s after the
+		# last event that wanted them is gone.
+		sleep 2
 		set -- $(/hp/bin/pingpong 20000 0)
 		echo "$mode $4" >> /tmp/ctx
 	done
 done
+echo all > $hp/scope
 echo auto > $hp/source
 echo 1 > $hp/enabled
 echo 1 > $hp/migrate

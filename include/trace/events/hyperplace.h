@@ -147,26 +147,30 @@ TRACE_EVENT(hyperplace_sample,
 );
 
 /**
- * hyperplace_source_state - a sample source started or stopped
+ * hyperplace_source_state - a sample source started, stopped or parked
  * @source: an &enum hp_source
  * @running: whether it runs now
- * @err: why it does not run (0 if stopped on request)
+ * @parked: whether it is stopped only until a process is placed
+ * @err: why it does not run (0 if stopped or parked on request)
  */
 TRACE_EVENT(hyperplace_source_state,
-	TP_PROTO(u8 source, bool running, int err),
-	TP_ARGS(source, running, err),
+	TP_PROTO(u8 source, bool running, bool parked, int err),
+	TP_ARGS(source, running, parked, err),
 	TP_STRUCT__entry(
 		__field(u8, source)
 		__field(bool, running)
+		__field(bool, parked)
 		__field(int, err)
 	),
 	TP_fast_assign(
 		__entry->source = source;
 		__entry->running = running;
+		__entry->parked = parked;
 		__entry->err = err;
 	),
 	TP_printk("source=%s %s err=%d", hp_show_source(__entry->source),
-		  __entry->running ? "running" : "stopped", __entry->err)
+		  __entry->running ? "running" :
+		  __entry->parked ? "parked" : "stopped", __entry->err)
 );
 
 /**

@@ -3,8 +3,8 @@
  * The HyperPlace sampling pipeline, end to end: the sysfs knobs and their
  * validation, samples injected through debugfs reaching the injecting
  * process's ranges (and not those of one that opted out), the Accessed-bit
- * sampler finding a hot set, the tracepoints, and the per-source counters
- * adding up.
+ * sampler finding a hot set, the tracepoints, the per-source counters
+ * adding up, and the source parked while no process is placed.
  *
  * The test guest runs under TCG, 20-50x slower than native, so nothing
  * here is timed: every wait polls for the expected outcome with a generous
@@ -540,6 +540,7 @@ static void trace_reset(void)
 FIXTURE(hp) {
 	unsigned long long knob[ARRAY_SIZE(knobs)];
 	char source[16];
+	char scope[16];
 	char enabled[8];
 	char tracing_on[8];
 	bool have_tracefs;
@@ -560,6 +561,8 @@ FIXTURE_SETUP(hp)
 			TH_LOG("reading %s", knobs[i].name);
 	}
 	ASSERT_EQ(0, source_selected(self->source, sizeof(self->source)));
+	ASSERT_EQ(0, choice_selected("scope", self->scope,
+				     sizeof(self->scope)));
 	ASSERT_EQ(0, knob_read("enabled", self->enabled,
 			       sizeof(self->enabled)));
 	self->have_tracefs = !read_line(TRACEFS "/tracing_on",
@@ -597,6 +600,11 @@ FIXTURE_TEARDOWN(hp)
 	}
 	if (source_selected(cur, sizeof(cur)) || strcmp(cur, self->source)) {
 		ret = knob_write("source", self->source);
+		EXPECT_EQ(0, ret);
+	}
+	if (choice_selected("scope", cur, sizeof(cur)) ||
+	    strcmp(cur, self->scope)) {
+		ret = knob_write("scope", self->scope);
 		EXPECT_EQ(0, ret);
 	}
 	if (knob_read("enabled", cur, sizeof(cur)) ||
@@ -1148,6 +1156,147 @@ TEST_F_TIMEOUT(hp, tracepoints_fire, WAIT_TEST_TIMEOUT)
 	EXPECT_EQ(0U, t.bad_scans);
 
 	munmap(map, TRACE_MAP_LEN);
+}
+
+#define PARK_MAP_LEN	(8 * MiB)
+#define PARK_EPOCH_MS	200
+/* Idle time watched for samples: this many epochs, at least a second. */
+#define PARK_WATCH_US	(10 * PARK_EPOCH_MS * 1000)
+
+/* Wait for hyperplace_source_state to say "source=@src @state". */
+static bool wait_source_state(const char *src, const char *state, double end)
+{
+	char want[64];
+	bool seen;
+
+	snprintf(want, sizeof(want), "hyperplace_source_state: source=%s %s ",
+		 src, state);
+	do {
+		char *text = read_all(TRACEFS "/trace");
+
+		seen = text && strstr(text, want);
+		free(text);
+		if (seen)
+			return true;
+		usleep(POLL_US);
+	} while (!expired(end));
+	return false;
+}
+
+/* Wait for stats/idle to read @want. */
+static bool wait_idle(unsigned long long want, double end)
+{
+	unsigned long long v;
+
+	do {
+		if (!stat_read("idle", &v) && v == want)
+			return true;
+		usleep(POLL_US);
+	} while (!expired(end));
+	return false;
+}
+
+/* Read and write every page of @map until @stat grows or @end passes. */
+static bool wait_stat_grows(const char *stat, char *map, size_t len,
+			    double end)
+{
+	unsigned long long base, v;
+
+	if (stat_read(stat, &base))
+		return false;
+	do {
+		touch_pages(map, len);
+		read_lines(map, len);
+		usleep(POLL_US);
+		if (stat_read(stat, &v))
+			return false;
+		if (v > base)
+			return true;
+	} while (!expired(end));
+	return false;
+}
+
+/*
+ * While no process is placed the source is parked: PEBS gives its
+ * counters back, so this process, not placed, produces no record at all
+ * however it reads memory (with the counters on, every record counts in
+ * pebs_records, placed or not), and the Accessed-bit sampler makes no
+ * pass.  Opting in starts the source at once and its samples are filed;
+ * opting out again parks it within an epoch.
+ */
+static void check_parks(struct __test_metadata *_metadata, const char *src,
+			const char *activity)
+{
+	unsigned long long idle, before, after;
+	double end = deadline(), stop;
+	char attributed[64];
+	char *map;
+	int ret;
+
+	snprintf(attributed, sizeof(attributed), "%s_attributed", src);
+	ret = knob_write("source", src);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "no %s source on this machine", src);
+	ASSERT_EQ(0, ret);
+	ASSERT_TRUE(wait_active_source(src, end));
+	ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_DEFAULT, 0, 0, 0));
+	map = map_anon(PARK_MAP_LEN);
+	ASSERT_NE(NULL, map);
+	touch_pages(map, PARK_MAP_LEN);
+	ASSERT_EQ(0, knob_write_u64("epoch_ms", PARK_EPOCH_MS));
+
+	ASSERT_EQ(0, trace_clear());
+	ASSERT_EQ(0, event_enable("hyperplace_source_state", true));
+	ASSERT_EQ(0, knob_write("scope", "opted_in"));
+	if (!wait_idle(1, end))
+		SKIP(goto out, "some other process has opted in");
+	ASSERT_TRUE(wait_source_state(src, "parked", end));
+	/* Still the chosen one: it runs as soon as a process is placed. */
+	EXPECT_TRUE(wait_active_source(src, end));
+
+	ASSERT_EQ(0, stat_read(activity, &before));
+	for (stop = now_s() + PARK_WATCH_US / 1e6; now_s() < stop;) {
+		touch_pages(map, PARK_MAP_LEN);
+		read_lines(map, PARK_MAP_LEN);
+		usleep(POLL_US);
+	}
+	ASSERT_EQ(0, stat_read(activity, &after));
+	EXPECT_EQ(before, after) TH_LOG("%s grew by %llu while parked",
+					activity, after - before);
+
+	ASSERT_EQ(0, trace_clear());
+	if (prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_INCLUDE, 0, 0, 0) &&
+	    errno == EPERM)
+		SKIP(goto out, "opting in takes CAP_SYS_NICE");
+	end = deadline();
+	ASSERT_TRUE(wait_source_state(src, "running", end));
+	EXPECT_TRUE(wait_stat_grows(attributed, map, PARK_MAP_LEN, end))
+		TH_LOG("no %s sample filed after opting in", src);
+	ASSERT_EQ(0, stat_read("idle", &idle));
+	EXPECT_EQ(0ULL, idle);
+
+	ASSERT_EQ(0, trace_clear());
+	ASSERT_EQ(0, prctl(PR_SET_HYPERPLACE, PR_HYPERPLACE_DEFAULT, 0, 0, 0));
+	end = deadline();
+	EXPECT_TRUE(wait_source_state(src, "parked", end))
+		TH_LOG("not parked again after the last process opted out");
+out:
+	EXPECT_EQ(0, event_enable("hyperplace_source_state", false));
+	munmap(map, PARK_MAP_LEN);
+}
+
+TEST_F_TIMEOUT(hp, pebs_parks_while_nothing_placed, 2 * WAIT_TEST_TIMEOUT)
+{
+	if (!have_event("hyperplace_source_state"))
+		SKIP(return, "no tracepoint hyperplace_source_state");
+	check_parks(_metadata, "pebs", "pebs_records");
+}
+
+TEST_F_TIMEOUT(hp, abit_parks_while_nothing_placed, 2 * WAIT_TEST_TIMEOUT)
+{
+	if (!have_event("hyperplace_source_state"))
+		SKIP(return, "no tracepoint hyperplace_source_state");
+	check_parks(_metadata, "abit", "abit_scans");
 }
 
 #define COUNT_MAP_LEN	MiB

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Given ranges and their densities, exchange pages so that the densest prefix that
- * fits the fast tier is on it.
+ * Demeter's exchange of hot and cold pages between the tiers, given its ranges
+ * ranked hottest first.
  */
 #ifndef HPSIM_PLACE_H
 #define HPSIM_PLACE_H
@@ -10,19 +10,22 @@
 
 struct prange {
 	uint64_t start, end;
-	double density;		/* the policy's score, higher = hotter */
+	uint64_t count;		/* samples; a range without any is never hot */
 	uint32_t pid;
 };
 
 struct place_stats {
-	uint64_t hot_pages;	/* pages in the ranges that should be fast */
-	uint64_t wanted;	/* of those, pages still on the slow tier */
+	uint64_t hot_ranges;	/* ranges chosen as hot */
+	uint64_t wanted;	/* their pages on the slow tier */
 };
 
 /*
- * r is sorted in place (densest first). Moves hot/cold exchange pairs only, as
- * Demeter does; stops when the budget or the cold pages run out.
+ * r is ranked hottest first. Whole ranges join the hot set, hottest first, while
+ * their slow-tier pages together stay below the fast tier's capacity; their slow
+ * pages are exchanged, hottest range first, with fast pages of the coldest ranges
+ * (never of a hot one). Exchange pairs only; stops when the budget or the cold
+ * pages run out.
  */
-struct place_stats place_ranges(struct sim *s, struct prange *r, size_t n);
+struct place_stats place_ranges(struct sim *s, const struct prange *r, size_t n);
 
 #endif

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * demeter: the published rules of Demeter (SOSP'25), see ../README for sources.
- * One target process; two initial ranges of 2 x RAM; every 500 ms halve all counts and
- * split ranges (>= 4 MiB, count >= 15 x cpus, beating a neighbour by 2 x 15 x cpus)
- * into 2 MiB-aligned halves; no merge; at most 2048 ranges; ranges made by the splits of
- * the last 3 epochs are cooling (not split again; counting split events instead of
- * epochs deadlocks: the cooling children are then the only candidates). Migration (hot/cold exchange pairs only) is planned only in
- * an epoch that split, and only once some range is down to 2 MiB.
+ * demeter: the rules of Demeter (SOSP'25) as its artifact implements them
+ * (vtta/sosp25-demeter, patch/demeter.patch, mm/demeter/); ../README cites each one.
+ * One target process; two initial ranges of 2 x RAM (rounded up to 1 GiB), one up
+ * from the lowest mapping and one down to the top of the highest. Every 500 ms: halve
+ * every count, then one split pass in address order (>= 4 MiB, count >= 15 x cpus,
+ * strictly more than a neighbour's count + 2 x 15 x cpus; 2 MiB-aligned midpoint;
+ * both halves get half the count; at most 2048 ranges; no merge). Every split is one
+ * step of the tree's age and stamps its halves with it. After a pass that split, once
+ * some range is down to 2 MiB: rank, leave out the cooling ranges (made by the last
+ * 3 splits) that rank above every other one, and exchange hot and cold pages.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 
 #define DM_EPOCH_NS	500000000ull
 #define DM_GRAN		(2ull << 20)
+#define DM_RAM_ALIGN	(1ull << 30)
 #define DM_MIN_SPLIT	(4ull << 20)
 #define DM_THR_PER_CPU	15
 #define DM_MAX_RANGES	2048
@@ -25,7 +29,7 @@
 struct drange {
 	uint64_t start, end;
 	uint64_t cnt;
-	uint64_t born;		/* epoch of the split that created it, 0 = initial */
+	uint64_t age;		/* the tree's age at the split that made it, 0 = initial */
 };
 
 struct dem {
@@ -33,8 +37,9 @@ struct dem {
 	int attached;
 	struct drange *r;
 	size_t n;
-	uint64_t epoch;
+	uint64_t age;		/* splits so far */
 	int at_gran;		/* some range reached 2 MiB */
+	size_t *order;		/* scratch: ranking */
 	struct prange *pr;
 };
 
@@ -43,6 +48,7 @@ static void dm_init(struct sim *s)
 	struct dem *d = xcalloc(1, sizeof(*d));
 
 	d->r = xcalloc(DM_MAX_RANGES, sizeof(*d->r));
+	d->order = xcalloc(DM_MAX_RANGES, sizeof(*d->order));
 	d->pr = xcalloc(DM_MAX_RANGES, sizeof(*d->pr));
 	s->pd = d;
 	s->epoch_ns = DM_EPOCH_NS;
@@ -53,23 +59,42 @@ static void dm_fini(struct sim *s)
 	struct dem *d = s->pd;
 
 	free(d->r);
+	free(d->order);
 	free(d->pr);
 	free(d);
 }
 
-/* Attach to the first process that shows up, as Demeter's sysfs pid does. */
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+/*
+ * Attach to the first process that shows up, as Demeter's sysfs pid does. Its ranges
+ * start above the heap and end at mmap_base; the simulator knows neither, so the
+ * lowest mapping stands for the one and the top of the highest for the other. RAM is
+ * what the trace ever maps.
+ */
 static void attach(struct sim *s, struct dem *d, uint32_t pid)
 {
 	struct vpid *p = vmap_pid(&s->vm, pid, 0);
-	uint64_t ram = (s->tr->npages << s->tr->shift), lo;
+	uint64_t c, lo, hi;
 
 	if (!p || !p->n)
 		return;
-	ram = (ram + DM_GRAN - 1) & ~(DM_GRAN - 1);
-	lo = p->v[0].start & ~(DM_GRAN - 1);
-	/* heap range and mmap range of 2 x RAM each, laid end to end over the mappings */
-	d->r[0] = (struct drange){ lo, lo + 2 * ram, 0, 0 };
-	d->r[1] = (struct drange){ lo + 2 * ram, lo + 4 * ram, 0, 0 };
+	c = 2 * align_up(s->tr->npages << s->tr->shift, DM_RAM_ALIGN);
+	lo = p->v[0].start & ~(DM_RAM_ALIGN - 1);
+	hi = align_up(p->v[p->n - 1].end, DM_RAM_ALIGN);
+	if (hi - lo <= 2 * c) {
+		/* the two would overlap: split the span between them */
+		uint64_t mid = lo + ((hi - lo) / 2 & ~(DM_GRAN - 1));
+
+		d->r[0] = (struct drange){ lo, mid, 0, 0 };
+		d->r[1] = (struct drange){ mid, hi, 0, 0 };
+	} else {
+		d->r[0] = (struct drange){ lo, lo + c, 0, 0 };
+		d->r[1] = (struct drange){ hi - c, hi, 0, 0 };
+	}
 	d->n = 2;
 	d->pid = pid;
 	d->attached = 1;
@@ -108,56 +133,104 @@ static int should_split(const struct dem *d, size_t i, uint64_t thr)
 
 	if (r->end - r->start < DM_MIN_SPLIT || r->cnt < thr)
 		return 0;
-	if (r->born && r->born + DM_COOLING > d->epoch)
-		return 0;	/* made in one of the last 3 epochs: cooling */
-	if (i > 0 && r->cnt >= d->r[i - 1].cnt + 2 * thr)
+	if (d->n == 1)
 		return 1;
-	return i + 1 < d->n && r->cnt >= d->r[i + 1].cnt + 2 * thr;
+	if (i > 0 && r->cnt > d->r[i - 1].cnt + 2 * thr)
+		return 1;
+	return i + 1 < d->n && r->cnt > d->r[i + 1].cnt + 2 * thr;
+}
+
+/*
+ * One pass in address order. A range that splits is compared no more in this pass,
+ * but the range after it meets the new right half as its neighbour.
+ * Returns the number of splits.
+ */
+static size_t split_pass(struct dem *d, uint64_t thr)
+{
+	size_t i = 0, nsplit = 0;
+
+	while (i < d->n && d->n < DM_MAX_RANGES) {
+		struct drange *r = &d->r[i];
+		uint64_t mid;
+
+		if (!should_split(d, i, thr)) {
+			i++;
+			continue;
+		}
+		mid = r->start + ((r->end - r->start) / 2 & ~(DM_GRAN - 1));
+		memmove(r + 2, r + 1, (d->n - i - 1) * sizeof(*r));
+		d->age++;
+		r->cnt /= 2;
+		r[1] = (struct drange){ mid, r->end, r->cnt, d->age };
+		r->end = mid;
+		r->age = d->age;
+		d->n++;
+		nsplit++;
+		if (mid - r->start == DM_GRAN || r[1].end - mid == DM_GRAN)
+			d->at_gran = 1;
+		i += 2;
+	}
+	return nsplit;
+}
+
+static uint64_t freq(const struct drange *r)
+{
+	return r->cnt * DM_GRAN / (r->end - r->start + 1);
+}
+
+static const struct dem *rank_dem;
+
+/* hottest first: samples per 2 MiB (whole), then samples, then the newer */
+static int by_heat(const void *a, const void *b)
+{
+	const struct drange *x = &rank_dem->r[*(const size_t *)a];
+	const struct drange *y = &rank_dem->r[*(const size_t *)b];
+
+	if (freq(x) != freq(y))
+		return freq(x) < freq(y) ? 1 : -1;
+	if (x->cnt != y->cnt)
+		return x->cnt < y->cnt ? 1 : -1;
+	return x->age < y->age ? 1 : x->age > y->age ? -1 : 0;
+}
+
+static int cooling(const struct dem *d, const struct drange *r)
+{
+	return d->age - r->age < DM_COOLING;
+}
+
+static void rank_and_exchange(struct sim *s, struct dem *d)
+{
+	size_t i, first = 0, n = 0;
+
+	for (i = 0; i < d->n; i++)
+		d->order[i] = i;
+	rank_dem = d;
+	qsort(d->order, d->n, sizeof(*d->order), by_heat);
+	/* cooling ranges above the hottest settled one sit this ranking out */
+	while (first < d->n && cooling(d, &d->r[d->order[first]]))
+		first++;
+	if (first == d->n)
+		first = 0;
+	for (i = first; i < d->n; i++) {
+		const struct drange *r = &d->r[d->order[i]];
+
+		d->pr[n++] = (struct prange){ r->start, r->end, r->cnt, d->pid };
+	}
+	place_ranges(s, d->pr, n);
 }
 
 static void dm_epoch(struct sim *s)
 {
 	struct dem *d = s->pd;
 	uint64_t thr = (uint64_t)DM_THR_PER_CPU * s->tr->cpus;
-	uint8_t *split;
-	size_t i, n0 = d->n, nsplit = 0;
+	size_t i;
 
 	if (!d->attached)
 		return;
 	for (i = 0; i < d->n; i++)
 		d->r[i].cnt /= 2;
-	d->epoch++;
-	/* decide on the counts as they were, then apply from the top down */
-	split = xcalloc(n0, 1);
-	for (i = 0; i < n0; i++)
-		if (d->n + nsplit < DM_MAX_RANGES && should_split(d, i, thr))
-			split[i] = 1, nsplit++;
-	for (i = n0; i-- > 0;) {
-		struct drange *r = &d->r[i];
-		uint64_t mid;
-
-		if (!split[i])
-			continue;
-		mid = r->start + (((r->end - r->start) / 2) & ~(DM_GRAN - 1));
-		memmove(r + 2, r + 1, (d->n - i - 1) * sizeof(*r));
-		r[1] = (struct drange){ mid, r->end, r->cnt / 2, d->epoch };
-		r->end = mid;
-		r->cnt -= r[1].cnt;
-		r->born = d->epoch;
-		d->n++;
-		if (mid - r->start == DM_GRAN || r[1].end - mid == DM_GRAN)
-			d->at_gran = 1;
-	}
-	free(split);
-	if (!nsplit || !d->at_gran)
-		return;
-	for (i = 0; i < d->n; i++) {
-		struct drange *r = &d->r[i];
-
-		d->pr[i] = (struct prange){ r->start, r->end,
-			(double)r->cnt * (double)DM_GRAN / (double)(r->end - r->start), d->pid };
-	}
-	place_ranges(s, d->pr, d->n);
+	if (split_pass(d, thr) && d->at_gran)
+		rank_and_exchange(s, d);
 }
 
 static void dm_ctl(struct sim *s, const struct ctl *c)

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tpp: TPP (ASPLOS'23) as merged upstream (numa_balancing=2). The NUMA-balancing
- * scanner arms hint faults on slow-tier pages, 256 MiB per 1000 ms scan period
- * (spread over 100 ms ticks); a hint fault promotes its page when the fault came
- * within the 1000 ms hot threshold of the scan. Reclaim demotes from the fast tier in
- * LRU order (a CLOCK over the Accessed bits) whenever free fast memory falls under
- * the demotion watermark (2% of the fast tier), so promotions find room.
+ * tpp: TPP (ASPLOS'23) as merged upstream (numa_balancing=2, Linux 6.12); ../README
+ * cites each rule. The NUMA-balancing scanner arms hint faults on slow-tier pages,
+ * 256 MiB per 1000 ms scan period (spread over 100 ms ticks); a page whose hint is
+ * still armed keeps the time it was first armed. A hint fault promotes its page when
+ * it came less than the hot threshold (1000 ms) after the scan, or whatever its
+ * latency while the fast tier has plenty of free memory; candidates beyond the
+ * promotion rate limit in a second are refused, and the threshold adjusts to that
+ * limit once a minute. A promotion that would take the fast tier below its high
+ * watermark fails and wakes kswapd, which demotes in LRU order (a CLOCK over the
+ * Accessed bits) until free memory is back above the promotion watermark.
  * PEBS samples are not used.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "policy.h"
@@ -16,23 +21,58 @@
 #define TPP_TICK_NS		100000000ull
 #define TPP_SCAN_PERIOD_NS	1000000000ull
 #define TPP_SCAN_BYTES		(256ull << 20)
-#define TPP_HOT_NS		1000000000ull
-#define TPP_WMARK_PCT		2
+#define TPP_HOT_MS		1000ull		/* numa_balancing_hot_threshold_ms */
+#define TPP_RATE_MBPS		65536ull	/* numa_balancing_promote_rate_limit_MBps */
+#define TPP_ADJ_WINDOW_NS	60000000000ull	/* numa_balancing_scan_period_max_ms */
+#define TPP_ADJ_STEPS		16
+#define TPP_RATE_WINDOW_NS	1000000000ull
+#define NS_PER_MS		1000000ull
 
 struct tpp {
 	uint64_t *scanned;	/* when the hint was armed */
 	uint64_t scan_hand, clock_hand;
 	uint64_t per_tick;	/* pages scanned per tick */
-	uint64_t wmark;		/* free fast pages reclaim keeps */
+	uint64_t wmark_low, wmark_high, wmark_promo;	/* free fast pages */
+	uint64_t plenty;	/* free fast pages above which every fault promotes */
+	uint64_t hot_ms;	/* the adjusted hot threshold */
+	uint64_t rate_pages;	/* promotion rate limit, pages per second */
+	uint64_t rate_start, rate_cand;		/* this second's candidates */
+	uint64_t adj_start, adj_cand;		/* this window's candidates */
 };
+
+/*
+ * The zone watermarks of a node of @pages pages: min_free_kbytes = sqrt(16 x KiB),
+ * clamped to 128 KiB..256 MiB; each step is the larger of min/4 and 0.1% of the node.
+ */
+static void watermarks(struct tpp *t, uint64_t pages, unsigned int shift)
+{
+	double kib = (double)(pages << shift) / 1024;
+	double min_kib = sqrt(16 * kib);
+	uint64_t min, step;
+
+	if (min_kib < 128)
+		min_kib = 128;
+	if (min_kib > 262144)
+		min_kib = 262144;
+	min = (uint64_t)(min_kib * 1024) >> shift;
+	step = min / 4 > pages / 1000 ? min / 4 : pages / 1000;
+	t->wmark_low = min + step;
+	t->wmark_high = min + 2 * step;
+	t->wmark_promo = min + 3 * step;
+}
 
 static void tpp_init(struct sim *s)
 {
 	struct tpp *t = xcalloc(1, sizeof(*t));
+	unsigned int shift = s->tr->shift;
 
 	t->scanned = xcalloc(s->tr->npages ? s->tr->npages : 1, sizeof(*t->scanned));
-	t->per_tick = (TPP_SCAN_BYTES >> s->tr->shift) * TPP_TICK_NS / TPP_SCAN_PERIOD_NS;
-	t->wmark = s->fast_cap * TPP_WMARK_PCT / 100;
+	t->per_tick = (TPP_SCAN_BYTES >> shift) * TPP_TICK_NS / TPP_SCAN_PERIOD_NS;
+	watermarks(t, s->fast_cap, shift);
+	/* upstream: promo watermark + max(1 GiB, 1/16 of the node); 1 GiB is unscaled */
+	t->plenty = t->wmark_promo + s->fast_cap / 16;
+	t->hot_ms = TPP_HOT_MS;
+	t->rate_pages = (TPP_RATE_MBPS << 20) >> shift;
 	s->pd = t;
 	s->epoch_ns = TPP_TICK_NS;
 }
@@ -45,7 +85,7 @@ static void tpp_fini(struct sim *s)
 	free(t);
 }
 
-/* kswapd-style demotion: second chance on the Accessed bit, coldest out first. */
+/* kswapd's demotion: second chance on the Accessed bit, coldest out first. */
 static void reclaim(struct sim *s, struct tpp *t, uint64_t want_free)
 {
 	uint64_t np = s->tr->npages, steps = 0;
@@ -73,12 +113,46 @@ static void tpp_epoch(struct sim *s)
 	for (uint64_t i = 0; i < t->per_tick && np; i++) {
 		uint64_t p = t->scan_hand++ % np;
 
-		if (s->pf[p] & PF_SLOW) {
+		if ((s->pf[p] & (PF_SLOW | PF_HINT)) == PF_SLOW) {
 			s->pf[p] |= PF_HINT;
 			t->scanned[p] = s->now;
 		}
 	}
-	reclaim(s, t, t->wmark);
+	/* kswapd runs below the low watermark */
+	if (sim_free_fast(s) < t->wmark_low)
+		reclaim(s, t, t->wmark_promo);
+}
+
+/*
+ * numa_promotion_adjust_threshold(): once a window, a step down if the window's
+ * candidates exceeded the rate limit's by 10%, a step up if they fell 10% short.
+ */
+static void adjust_threshold(struct tpp *t, uint64_t now)
+{
+	uint64_t ref = t->rate_pages * (TPP_ADJ_WINDOW_NS / TPP_RATE_WINDOW_NS);
+	uint64_t step = 2 * TPP_HOT_MS / TPP_ADJ_STEPS;
+
+	if (!t->adj_start)
+		t->adj_start = now;	/* the first window starts with the first fault */
+	if (now - t->adj_start < TPP_ADJ_WINDOW_NS)
+		return;
+	if (t->adj_cand * 10 > ref * 11)
+		t->hot_ms = t->hot_ms > 2 * step ? t->hot_ms - step : step;
+	else if (t->adj_cand * 10 < ref * 9)
+		t->hot_ms = t->hot_ms + step < 2 * TPP_HOT_MS ? t->hot_ms + step :
+			    2 * TPP_HOT_MS;
+	t->adj_start = now;
+	t->adj_cand = 0;
+}
+
+/* numa_promotion_rate_limit(): false once this second's candidates are too many */
+static int within_rate(struct tpp *t, uint64_t now)
+{
+	if (now - t->rate_start >= TPP_RATE_WINDOW_NS) {
+		t->rate_start = now;
+		t->rate_cand = 0;
+	}
+	return ++t->rate_cand <= t->rate_pages;
 }
 
 static void tpp_faults(struct sim *s, const uint32_t *pages, const uint64_t *ft, size_t n)
@@ -88,10 +162,28 @@ static void tpp_faults(struct sim *s, const uint32_t *pages, const uint64_t *ft,
 	for (size_t i = 0; i < n; i++) {
 		uint32_t p = pages[i];
 
-		if (!(s->pf[p] & PF_SLOW) || ft[i] - t->scanned[p] > TPP_HOT_NS)
+		if (!(s->pf[p] & PF_SLOW))
 			continue;
-		if (!sim_free_fast(s))
-			reclaim(s, t, 1 + t->wmark);
+		if (sim_free_fast(s) <= t->plenty) {
+			adjust_threshold(t, ft[i]);
+			if ((ft[i] - t->scanned[p]) / NS_PER_MS >= t->hot_ms)
+				continue;
+			t->adj_cand++;
+			if (!within_rate(t, ft[i]))
+				continue;
+		} else {
+			/* plenty of room: every fault promotes, at the default threshold */
+			t->hot_ms = TPP_HOT_MS;
+		}
+		/*
+		 * migrate_balanced_pgdat(): not below the high watermark. The fault
+		 * fails and wakes kswapd, which runs at once next to the faulting
+		 * task; the page waits for its next scan and fault.
+		 */
+		if (sim_free_fast(s) <= t->wmark_high) {
+			reclaim(s, t, t->wmark_promo);
+			continue;
+		}
 		if (sim_promote(s, p) < 0)
 			return;
 	}

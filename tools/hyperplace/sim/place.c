@@ -57,11 +57,11 @@ struct place_stats place_ranges(struct sim *s, const struct prange *r, size_t n)
 		sim_for_range(s, r[i].pid, r[i].start, r[i].end, collect, &cold);
 
 	budget = sim_budget_pages(s);
-	for (i = 0; i < hot.n; i++) {
-		if (ci == cold.n || budget < 2)
+	for (i = 0; i < hot.n && ci < cold.n; i++) {
+		if (budget < 2 || sim_exchange(s, hot.v[i], cold.v[ci++]) < 0) {
+			st.left = hot.n - i;
 			break;
-		if (sim_exchange(s, hot.v[i], cold.v[ci++]) < 0)
-			break;
+		}
 		budget -= 2;
 	}
 out:

@@ -17,6 +17,7 @@ struct prange {
 struct place_stats {
 	uint64_t hot_ranges;	/* ranges chosen as hot */
 	uint64_t wanted;	/* their pages on the slow tier */
+	uint64_t left;		/* of those, pages the budget left unexchanged */
 };
 
 /*

@@ -39,6 +39,7 @@ struct dem {
 	size_t n;
 	uint64_t age;		/* splits so far */
 	int at_gran;		/* some range reached 2 MiB */
+	int unfinished;		/* the last exchange ran out of budget */
 	size_t *order;		/* scratch: ranking */
 	struct prange *pr;
 };
@@ -71,31 +72,40 @@ static uint64_t align_up(uint64_t x, uint64_t a)
 
 /*
  * Attach to the first process that shows up, as Demeter's sysfs pid does. Its ranges
- * start above the heap and end at mmap_base; the simulator knows neither, so the
- * lowest mapping stands for the one and the top of the highest for the other. RAM is
- * what the trace ever maps.
+ * start at the heap's start and end at mmap_base, both fixed for the process; the
+ * simulator knows neither, so the lowest page the process ever maps stands for the
+ * one and the top of its highest for the other. RAM is what the trace ever maps.
  */
 static void attach(struct sim *s, struct dem *d, uint32_t pid)
 {
-	struct vpid *p = vmap_pid(&s->vm, pid, 0);
-	uint64_t c, lo, hi;
+	const struct trace *tr = s->tr;
+	uint64_t c, lo = UINT64_MAX, hi = 0;
 
-	if (!p || !p->n)
-		return;
-	c = 2 * align_up(s->tr->npages << s->tr->shift, DM_RAM_ALIGN);
-	lo = p->v[0].start & ~(DM_RAM_ALIGN - 1);
-	hi = align_up(p->v[p->n - 1].end, DM_RAM_ALIGN);
-	if (hi - lo <= 2 * c) {
-		/* the two would overlap: split the span between them */
-		uint64_t mid = lo + ((hi - lo) / 2 & ~(DM_GRAN - 1));
-
-		d->r[0] = (struct drange){ lo, mid, 0, 0 };
-		d->r[1] = (struct drange){ mid, hi, 0, 0 };
-	} else {
-		d->r[0] = (struct drange){ lo, lo + c, 0, 0 };
-		d->r[1] = (struct drange){ hi - c, hi, 0, 0 };
+	for (uint64_t p = 0; p < tr->npages; p++) {
+		if (tr->page_pid[p] != pid)
+			continue;
+		if (tr->page_va[p] < lo)
+			lo = tr->page_va[p];
+		if (tr->page_va[p] + tr->page_size > hi)
+			hi = tr->page_va[p] + tr->page_size;
 	}
+	if (hi <= lo)
+		return;
+	c = 2 * align_up(tr->npages << tr->shift, DM_RAM_ALIGN);
+	lo &= ~(DM_RAM_ALIGN - 1);
+	hi = align_up(hi, DM_RAM_ALIGN);
+	/* the heap range grows up, the mmap range down; where they would meet, end to end */
+	if (hi - lo < 2 * c) {
+		if (hi < 2 * c)
+			hi = 2 * c;
+		lo = hi - 2 * c;
+	}
+	d->r[0] = (struct drange){ lo, lo + c, 0, 0 };
+	d->r[1] = (struct drange){ hi - c, hi, 0, 0 };
 	d->n = 2;
+	d->age = 0;
+	d->at_gran = 0;
+	d->unfinished = 0;
 	d->pid = pid;
 	d->attached = 1;
 }
@@ -216,7 +226,7 @@ static void rank_and_exchange(struct sim *s, struct dem *d)
 
 		d->pr[n++] = (struct prange){ r->start, r->end, r->cnt, d->pid };
 	}
-	place_ranges(s, d->pr, n);
+	d->unfinished = place_ranges(s, d->pr, n).left > 0;
 }
 
 static void dm_epoch(struct sim *s)
@@ -229,7 +239,11 @@ static void dm_epoch(struct sim *s)
 		return;
 	for (i = 0; i < d->n; i++)
 		d->r[i].cnt /= 2;
-	if (split_pass(d, thr) && d->at_gran)
+	/*
+	 * Demeter exchanges what a ranking asks for at once; pairs that the shared budget
+	 * cut off are taken up at the next epoch, ranked anew.
+	 */
+	if ((split_pass(d, thr) || d->unfinished) && d->at_gran)
 		rank_and_exchange(s, d);
 }
 

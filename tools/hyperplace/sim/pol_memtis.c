@@ -33,13 +33,14 @@ struct mt {
 	uint64_t cap;			/* fast pages less the promotion watermark */
 	unsigned int thr;		/* hot: bin >= thr */
 	unsigned int warm;		/* never demoted: bin >= warm */
+	int warm_too;			/* the last demotion fell short: warm pages go */
 	int cooled;			/* a cooling since the last refit */
 	uint32_t *order;		/* scratch: candidates sorted by bin */
 };
 
 static unsigned int bin_of(uint32_t c)
 {
-	unsigned int b = 31 - (unsigned int)__builtin_clz(c + 1);
+	unsigned int b = 31 - (unsigned int)__builtin_clz(c + 1);	/* c < UINT32_MAX */
 
 	return b < MT_BINS ? b : MT_BINS - 1;
 }
@@ -47,7 +48,7 @@ static unsigned int bin_of(uint32_t c)
 static void refit(struct mt *m)
 {
 	unsigned int fit = 0, b;
-	uint64_t sum = 0, hot = 0;
+	uint64_t sum = 0;
 
 	for (b = MT_BINS; b-- > 0;) {
 		if (sum + m->bins[b] > m->cap) {
@@ -60,14 +61,16 @@ static void refit(struct mt *m)
 		fit = 1;
 	if (fit > MT_BINS - 1)
 		fit = MT_BINS - 1;
-	if (m->cooled && fit < m->thr && m->thr > 1)
-		m->thr--;
-	else if (fit > m->thr)
+	/* after a cooling it may only fall, by one; otherwise only rise */
+	if (m->cooled) {
+		if (fit < m->thr && m->thr > 1)
+			m->thr--;
+	} else if (fit > m->thr) {
 		m->thr = fit;
+	}
 	m->cooled = 0;
-	for (b = m->thr; b < MT_BINS; b++)
-		hot += m->bins[b];
-	m->warm = hot * 100 < m->cap * MT_WARM_PCT ? m->thr - 1 : m->thr;
+	/* warm from what fit, before the rule above */
+	m->warm = sum * 100 < m->cap * MT_WARM_PCT ? m->thr - 1 : m->thr;
 }
 
 static void cool(struct sim *s, struct mt *m)
@@ -115,7 +118,7 @@ static void mt_samples(struct sim *s, const struct sample *v, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		uint32_t p = v[i].page, c = m->cnt[p];
-		uint32_t c1 = c > UINT32_MAX - MT_PER_SAMPLE ? UINT32_MAX : c + MT_PER_SAMPLE;
+		uint32_t c1 = c >= UINT32_MAX - MT_PER_SAMPLE ? UINT32_MAX - 1 : c + MT_PER_SAMPLE;
 		unsigned int b0 = bin_of(c), b1 = bin_of(c1);
 
 		m->cnt[p] = c1;
@@ -139,13 +142,13 @@ static void mt_samples(struct sim *s, const struct sample *v, size_t n)
 }
 
 /* candidates: hot pages on slow, pages under the warm bin on fast (victims) */
-static int candidate(const struct sim *s, const struct mt *m, uint64_t p)
+static int candidate(const struct sim *s, const struct mt *m, uint64_t p,
+		     unsigned int warm)
 {
 	unsigned int b = bin_of(m->cnt[p]);
 	uint8_t f = s->pf[p];
 
-	return ((f & PF_SLOW) && m->cnt[p] && b >= m->thr) ||
-	       ((f & PF_FAST) && (!m->cnt[p] || b < m->warm));
+	return ((f & PF_SLOW) && m->cnt[p] && b >= m->thr) || ((f & PF_FAST) && b < warm);
 }
 
 static void mt_epoch(struct sim *s)
@@ -154,23 +157,26 @@ static void mt_epoch(struct sim *s)
 	uint64_t np = s->tr->npages, wm = s->fast_cap - m->cap;
 	uint64_t slow_hot, excess = 0, demoted = 0;
 	size_t off[MT_BINS + 1] = { 0 }, pos[MT_BINS], ci, hi;
+	unsigned int warm = m->warm_too ? m->thr : m->warm;
 
-	/* counting sort of the candidates by bin; untouched counts sort coldest */
+	/* counting sort of the candidates by bin; pages never sampled are bin 0 */
+	m->warm_too = 0;
 	for (uint64_t p = 0; p < np; p++)
-		if (candidate(s, m, p))
+		if (candidate(s, m, p, warm))
 			off[bin_of(m->cnt[p]) + 1]++;
 	for (int b = 0; b < MT_BINS; b++) {
 		off[b + 1] += off[b];
 		pos[b] = off[b];
 	}
 	for (uint64_t p = 0; p < np; p++)
-		if (candidate(s, m, p))
+		if (candidate(s, m, p, warm))
 			m->order[pos[bin_of(m->cnt[p])]++] = (uint32_t)p;
 	slow_hot = off[MT_BINS] - off[m->thr];
+	/* need_toptier_demotion(): room for the slow hot pages and the watermark */
 	if (slow_hot && s->fast_used + slow_hot + wm > s->fast_cap)
 		excess = s->fast_used + slow_hot + wm - s->fast_cap;
 	else if (!slow_hot && s->fast_used + s->fast_cap * MT_LOW_WMARK_PCT / 100 > s->fast_cap)
-		excess = s->fast_used + s->fast_cap * MT_LOW_WMARK_PCT / 100 - s->fast_cap;
+		excess = s->fast_used + wm - s->fast_cap;
 	/* demotion: the coldest victims first (Memtis: the oldest inactive ones) */
 	for (ci = 0; ci < off[m->thr] && demoted < excess; ci++) {
 		if (!(s->pf[m->order[ci]] & PF_FAST))
@@ -179,8 +185,9 @@ static void mt_epoch(struct sim *s)
 			break;
 		demoted++;
 	}
+	/* it could not make room: the next demotion takes warm pages too */
 	if (demoted < excess && demoted < slow_hot)
-		m->warm = m->thr;	/* it could not make room: warm pages go too */
+		m->warm_too = 1;
 	/* promotion: hottest first (Memtis: the oldest hot ones) into the room left */
 	for (hi = off[MT_BINS]; hi-- > off[m->thr] && s->fast_used < m->cap;)
 		if (sim_promote(s, m->order[hi]) < 0)

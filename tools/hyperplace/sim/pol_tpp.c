@@ -38,24 +38,32 @@ struct tpp {
 	uint64_t rate_pages;	/* promotion rate limit, pages per second */
 	uint64_t rate_start, rate_cand;		/* this second's candidates */
 	uint64_t adj_start, adj_cand;		/* this window's candidates */
+	int adj_started;
 };
 
 /*
  * The zone watermarks of a node of @pages pages: min_free_kbytes = sqrt(16 x KiB),
  * clamped to 128 KiB..256 MiB; each step is the larger of min/4 and 0.1% of the node.
+ * In pages, rounded up, at least one page each; on a tier too small for them (pages
+ * of MiBs, a handful of pages), they are cut so that promo stays under a quarter.
  */
-static void watermarks(struct tpp *t, uint64_t pages, unsigned int shift)
+static void watermarks(struct tpp *t, uint64_t pages, uint64_t page_size)
 {
-	double kib = (double)(pages << shift) / 1024;
-	double min_kib = sqrt(16 * kib);
+	double bytes = (double)pages * (double)page_size;
+	double min_b = sqrt(16 * bytes / 1024) * 1024, step_b;
 	uint64_t min, step;
 
-	if (min_kib < 128)
-		min_kib = 128;
-	if (min_kib > 262144)
-		min_kib = 262144;
-	min = (uint64_t)(min_kib * 1024) >> shift;
-	step = min / 4 > pages / 1000 ? min / 4 : pages / 1000;
+	if (min_b < 128 << 10)
+		min_b = 128 << 10;
+	if (min_b > 256 << 20)
+		min_b = 256 << 20;
+	step_b = min_b / 4 > bytes / 1000 ? min_b / 4 : bytes / 1000;
+	min = (uint64_t)ceil(min_b / (double)page_size);
+	step = (uint64_t)ceil(step_b / (double)page_size);
+	if (min + 3 * step > pages / 4) {
+		min = pages / 16;
+		step = pages / 16;
+	}
 	t->wmark_low = min + step;
 	t->wmark_high = min + 2 * step;
 	t->wmark_promo = min + 3 * step;
@@ -68,7 +76,7 @@ static void tpp_init(struct sim *s)
 
 	t->scanned = xcalloc(s->tr->npages ? s->tr->npages : 1, sizeof(*t->scanned));
 	t->per_tick = (TPP_SCAN_BYTES >> shift) * TPP_TICK_NS / TPP_SCAN_PERIOD_NS;
-	watermarks(t, s->fast_cap, shift);
+	watermarks(t, s->fast_cap, s->tr->page_size);
 	/* upstream: promo watermark + max(1 GiB, 1/16 of the node); 1 GiB is unscaled */
 	t->plenty = t->wmark_promo + s->fast_cap / 16;
 	t->hot_ms = TPP_HOT_MS;
@@ -90,7 +98,9 @@ static void reclaim(struct sim *s, struct tpp *t, uint64_t want_free)
 {
 	uint64_t np = s->tr->npages, steps = 0;
 
-	while (sim_free_fast(s) < want_free && steps++ < 2 * np) {
+	/* kswapd's goal: free memory above @want_free */
+	while (sim_free_fast(s) <= want_free && want_free < s->fast_cap &&
+	       steps++ < 2 * np) {
 		uint64_t p = t->clock_hand++ % np;
 
 		if (!(s->pf[p] & PF_FAST))
@@ -118,8 +128,8 @@ static void tpp_epoch(struct sim *s)
 			t->scanned[p] = s->now;
 		}
 	}
-	/* kswapd runs below the low watermark */
-	if (sim_free_fast(s) < t->wmark_low)
+	/* kswapd runs at the low watermark */
+	if (sim_free_fast(s) <= t->wmark_low)
 		reclaim(s, t, t->wmark_promo);
 }
 
@@ -132,9 +142,8 @@ static void adjust_threshold(struct tpp *t, uint64_t now)
 	uint64_t ref = t->rate_pages * (TPP_ADJ_WINDOW_NS / TPP_RATE_WINDOW_NS);
 	uint64_t step = 2 * TPP_HOT_MS / TPP_ADJ_STEPS;
 
-	if (!t->adj_start)
-		t->adj_start = now;	/* the first window starts with the first fault */
-	if (now - t->adj_start < TPP_ADJ_WINDOW_NS)
+	/* the first call adjusts: the kernel's first window starts at boot */
+	if (t->adj_started && now - t->adj_start <= TPP_ADJ_WINDOW_NS)
 		return;
 	if (t->adj_cand * 10 > ref * 11)
 		t->hot_ms = t->hot_ms > 2 * step ? t->hot_ms - step : step;
@@ -142,6 +151,7 @@ static void adjust_threshold(struct tpp *t, uint64_t now)
 		t->hot_ms = t->hot_ms + step < 2 * TPP_HOT_MS ? t->hot_ms + step :
 			    2 * TPP_HOT_MS;
 	t->adj_start = now;
+	t->adj_started = 1;
 	t->adj_cand = 0;
 }
 
@@ -152,7 +162,7 @@ static int within_rate(struct tpp *t, uint64_t now)
 		t->rate_start = now;
 		t->rate_cand = 0;
 	}
-	return ++t->rate_cand <= t->rate_pages;
+	return ++t->rate_cand < t->rate_pages;
 }
 
 static void tpp_faults(struct sim *s, const uint32_t *pages, const uint64_t *ft, size_t n)
@@ -180,7 +190,7 @@ static void tpp_faults(struct sim *s, const uint32_t *pages, const uint64_t *ft,
 		 * fails and wakes kswapd, which runs at once next to the faulting
 		 * task; the page waits for its next scan and fault.
 		 */
-		if (sim_free_fast(s) <= t->wmark_high) {
+		if (sim_free_fast(s) <= t->wmark_high + 1) {
 			reclaim(s, t, t->wmark_promo);
 			continue;
 		}

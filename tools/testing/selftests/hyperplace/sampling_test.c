@@ -13,6 +13,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -1494,6 +1495,134 @@ TEST_F_TIMEOUT(hp, cpu_offline_keeps_samples, WAIT_TEST_TIMEOUT)
 
 	write_str(HOTPLUG_CPU, "1");
 	munmap(map, HOTPLUG_MAP_LEN);
+}
+
+#define SWITCH_ROUNDS	2000U
+#define KPROBE_EVENTS	TRACEFS "/kprobe_events"
+#define KPROBE_PROFILE	TRACEFS "/kprobe_profile"
+#define SCHED_CB_GROUP	"hyperplace_test"
+#define SCHED_CB_EVENT	"pebs_sched_cb"
+
+/* Add (or remove, "-:...") a probe without dropping the others. */
+static int kprobe_append(const char *def)
+{
+	int fd = open(KPROBE_EVENTS, O_WRONLY | O_APPEND);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, def, strlen(def));
+	close(fd);
+	return n == (ssize_t)strlen(def) ? 0 : -errno;
+}
+
+/* Hits of the context-switch probe so far, from kprobe_profile. */
+static long long sched_cb_hits(void)
+{
+	char *text = read_all(KPROBE_PROFILE), *line, *save;
+	long long hits = -1, h, m;
+	char name[128];
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%127s %lld %lld", name, &h, &m) == 3 &&
+		    !strcmp(name, SCHED_CB_EVENT))
+			hits = h;
+	free(text);
+	return hits;
+}
+
+struct pingpong {
+	int to[2], from[2];
+};
+
+/* Answer every byte sent on @to on @from, SWITCH_ROUNDS times. */
+static void *pong(void *arg)
+{
+	struct pingpong *pp = arg;
+	unsigned int i;
+	char c;
+
+	for (i = 0; i < SWITCH_ROUNDS; i++)
+		if (read(pp->to[0], &c, 1) != 1 || write(pp->from[1], &c, 1) != 1)
+			break;
+	return NULL;
+}
+
+static int ping(struct pingpong *pp)
+{
+	unsigned int i;
+	char c = 0;
+
+	for (i = 0; i < SWITCH_ROUNDS; i++)
+		if (write(pp->to[1], &c, 1) != 1 || read(pp->from[0], &c, 1) != 1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Perf drains the PEBS buffer at context switches so that records carry
+ * the right task, and disables and enables the PMU around it: MSR
+ * writes, VM exits in a guest.  HyperPlace's records need only the mm,
+ * so a switch between threads of one process skips it: on one CPU, a
+ * ping-pong between two threads calls the PEBS context-switch callback
+ * far less often than one between two processes (which calls it at every
+ * switch, in and out).
+ */
+TEST_F_TIMEOUT(hp, pebs_drains_only_when_mm_changes, WAIT_TEST_TIMEOUT)
+{
+	long long h0, h1, h2, threads, procs;
+	struct pingpong pp;
+	double end = deadline();
+	cpu_set_t all;
+	pthread_t t;
+	int status, ret;
+	pid_t child;
+
+	if (!have_file(KPROBE_EVENTS))
+		SKIP(return, "no kprobe_events");
+	ret = knob_write("source", "pebs");
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "no adaptive PEBS on this CPU");
+	ASSERT_EQ(0, ret);
+	ASSERT_TRUE(wait_active_source("pebs", end));
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	ASSERT_EQ(0, run_on_cpu(0));
+	ASSERT_EQ(0, pipe(pp.to));
+	ASSERT_EQ(0, pipe(pp.from));
+	ASSERT_EQ(0, kprobe_append("p:" SCHED_CB_GROUP "/" SCHED_CB_EVENT
+				   " intel_pmu_pebs_sched_task\n"));
+	ASSERT_EQ(0, write_str(TRACEFS "/events/" SCHED_CB_GROUP "/"
+			       SCHED_CB_EVENT "/enable", "1"));
+
+	h0 = sched_cb_hits();
+	ASSERT_EQ(0, pthread_create(&t, NULL, pong, &pp));
+	EXPECT_EQ(0, ping(&pp));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	h1 = sched_cb_hits();
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		pong(&pp);
+		_exit(0);
+	}
+	EXPECT_EQ(0, ping(&pp));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	h2 = sched_cb_hits();
+
+	EXPECT_EQ(0, write_str(TRACEFS "/events/" SCHED_CB_GROUP "/"
+			       SCHED_CB_EVENT "/enable", "0"));
+	EXPECT_EQ(0, kprobe_append("-:" SCHED_CB_GROUP "/" SCHED_CB_EVENT "\n"));
+	EXPECT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
+	ASSERT_LE(0, h0);
+	threads = h1 - h0;
+	procs = h2 - h1;
+	TH_LOG("%u round trips: %lld callbacks between threads, %lld between processes",
+	       SWITCH_ROUNDS, threads, procs);
+	EXPECT_GE(procs, (long long)SWITCH_ROUNDS);
+	EXPECT_LT(threads * 4, procs);
 }
 
 TEST_HARNESS_MAIN

@@ -2,10 +2,11 @@
 /*
  * HyperPlace PEBS source: system-wide per-CPU load-latency and all-stores
  * counters whose adaptive PEBS records perf hands over raw (see
- * <asm/pebs_consumer.h>) at sched-out and from the PMI.  The records are
- * decoded here, in that context, into {address, latency, load/store}
- * samples written to the HyperPlace channel, tagged with the mm of the
- * task being switched out (or interrupted).  Nothing else happens here.
+ * <asm/pebs_consumer.h>) at sched-out to a task of another process and
+ * from the PMI.  The records are decoded here, in that context, into
+ * {address, latency, load/store} samples written to the HyperPlace
+ * channel, tagged with the mm of the task being switched out (or
+ * interrupted).  Nothing else happens here.
  */
 #define pr_fmt(fmt) "hyperplace: " fmt
 
@@ -213,7 +214,9 @@ static void hp_pebs_consume(struct perf_event *event, const void *base,
 		 HP_ACCESS_STORE : HP_ACCESS_LOAD;
 	/*
 	 * The counters count user space only and the buffer is drained at
-	 * every switch, so the records are those of the current task.
+	 * every switch to another process (perf skips switches between
+	 * threads of one, which share the mm), so the records are those of
+	 * the current task's mm.
 	 */
 	hp_pebs_consume_on(hp_channel_system(), current->mm, base, top,
 			   record_size, bit, access,

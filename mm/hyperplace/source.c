@@ -30,12 +30,10 @@ static const unsigned long hp_mode_sources[HP_NR_MODES] = {
 static const struct hp_source_ops *hp_sources[HP_NR_SOURCES] __ro_after_init;
 /*
  * Which sources run, and which the knobs chose but khyperplaced parked
- * because no process is placed (hp_sources_park()); both written under
- * hp_config_lock.  Readers without the lock read hp_sources_state, both
- * in one word: bit src if it runs, bit HP_NR_SOURCES + src if parked.
+ * because no process is placed (hp_sources_park()), in one word so that
+ * a reader without the lock sees both at once: bit src if it runs, bit
+ * HP_NR_SOURCES + src if parked.  Written under hp_config_lock.
  */
-static unsigned long hp_sources_on;
-static unsigned long hp_sources_parked;
 static unsigned long hp_sources_state;
 
 #define HP_RUNNING(state)	((state) & (BIT(HP_NR_SOURCES) - 1))
@@ -104,15 +102,14 @@ static int hp_source_start(unsigned int src, const struct hp_config *cfg)
 static void hp_sources_set(unsigned long on, unsigned long parked,
 			   const int *err)
 {
-	unsigned long changed = (hp_sources_on ^ on) |
-				(hp_sources_parked ^ parked);
+	unsigned long changed = HP_RUNNING(hp_sources_state) ^ on;
 	unsigned int src;
+
+	changed |= HP_PARKED(hp_sources_state) ^ parked;
 
 	for_each_set_bit(src, &changed, HP_NR_SOURCES)
 		trace_hyperplace_source_state(src, on & BIT(src),
 					      parked & BIT(src), err[src]);
-	hp_sources_on = on;
-	hp_sources_parked = parked;
 	WRITE_ONCE(hp_sources_state, on | parked << HP_NR_SOURCES);
 }
 
@@ -158,8 +155,8 @@ int hp_sources_apply(const struct hp_config *new, const struct hp_config *old)
 {
 	unsigned long named = hp_mode_sources[new->mode];
 	unsigned long allowed = new->enabled ? named : 0;
-	unsigned long on = hp_sources_on, others;
-	unsigned long parked = hp_sources_parked;
+	unsigned long on = HP_RUNNING(hp_sources_state), others;
+	unsigned long parked = HP_PARKED(hp_sources_state);
 	int err[HP_NR_SOURCES] = { 0 };
 	unsigned int src;
 
@@ -187,7 +184,8 @@ int hp_sources_apply(const struct hp_config *new, const struct hp_config *old)
 		/* Not running now: the next source may. */
 		on &= ~BIT(src);
 		if (allowed == BIT(src)) {
-			if ((hp_sources_on & BIT(src)) && !hp_source_start(src, old))
+			if ((HP_RUNNING(hp_sources_state) & BIT(src)) &&
+			    !hp_source_start(src, old))
 				on |= BIT(src);
 			hp_sources_set(on, parked, err);
 			return err[src];
@@ -215,7 +213,7 @@ int hp_sources_apply(const struct hp_config *new, const struct hp_config *old)
  */
 void hp_sources_park(void)
 {
-	unsigned long on = hp_sources_on;
+	unsigned long on = HP_RUNNING(hp_sources_state);
 	int err[HP_NR_SOURCES] = { 0 };
 	unsigned int src;
 
@@ -223,7 +221,7 @@ void hp_sources_park(void)
 	for_each_set_bit(src, &on, HP_NR_SOURCES)
 		if (hp_sources[src]->stop)
 			hp_sources[src]->stop();
-	hp_sources_set(0, hp_sources_parked | on, err);
+	hp_sources_set(0, HP_PARKED(hp_sources_state) | on, err);
 }
 
 /**
@@ -240,7 +238,7 @@ void hp_sources_park(void)
 int hp_sources_unpark(const struct hp_config *cfg)
 {
 	lockdep_assert_held(&hp_config_lock);
-	if (!hp_sources_parked)
+	if (!HP_PARKED(hp_sources_state))
 		return 0;
 	return hp_sources_apply(cfg, cfg);
 }

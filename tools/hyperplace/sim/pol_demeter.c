@@ -40,7 +40,7 @@ struct dem {
 	uint64_t age;		/* splits so far */
 	int at_gran;		/* some range reached 2 MiB */
 	int unfinished;		/* the last exchange ran out of budget */
-	size_t *order;		/* scratch: ranking */
+	struct drange *ranked;	/* scratch: the ranges, hottest first */
 	struct prange *pr;
 };
 
@@ -49,7 +49,7 @@ static void dm_init(struct sim *s)
 	struct dem *d = xcalloc(1, sizeof(*d));
 
 	d->r = xcalloc(DM_MAX_RANGES, sizeof(*d->r));
-	d->order = xcalloc(DM_MAX_RANGES, sizeof(*d->order));
+	d->ranked = xcalloc(DM_MAX_RANGES, sizeof(*d->ranked));
 	d->pr = xcalloc(DM_MAX_RANGES, sizeof(*d->pr));
 	s->pd = d;
 	s->epoch_ns = DM_EPOCH_NS;
@@ -60,7 +60,7 @@ static void dm_fini(struct sim *s)
 	struct dem *d = s->pd;
 
 	free(d->r);
-	free(d->order);
+	free(d->ranked);
 	free(d->pr);
 	free(d);
 }
@@ -188,13 +188,10 @@ static uint64_t freq(const struct drange *r)
 	return r->cnt * DM_GRAN / (r->end - r->start + 1);
 }
 
-static const struct dem *rank_dem;
-
 /* hottest first: samples per 2 MiB (whole), then samples, then the newer */
 static int by_heat(const void *a, const void *b)
 {
-	const struct drange *x = &rank_dem->r[*(const size_t *)a];
-	const struct drange *y = &rank_dem->r[*(const size_t *)b];
+	const struct drange *x = a, *y = b;
 
 	if (freq(x) != freq(y))
 		return freq(x) < freq(y) ? 1 : -1;
@@ -212,17 +209,15 @@ static void rank_and_exchange(struct sim *s, struct dem *d)
 {
 	size_t i, first = 0, n = 0;
 
-	for (i = 0; i < d->n; i++)
-		d->order[i] = i;
-	rank_dem = d;
-	qsort(d->order, d->n, sizeof(*d->order), by_heat);
+	memcpy(d->ranked, d->r, d->n * sizeof(*d->r));
+	qsort(d->ranked, d->n, sizeof(*d->ranked), by_heat);
 	/* cooling ranges above the hottest settled one sit this ranking out */
-	while (first < d->n && cooling(d, &d->r[d->order[first]]))
+	while (first < d->n && cooling(d, &d->ranked[first]))
 		first++;
 	if (first == d->n)
 		first = 0;
 	for (i = first; i < d->n; i++) {
-		const struct drange *r = &d->r[d->order[i]];
+		const struct drange *r = &d->ranked[i];
 
 		d->pr[n++] = (struct prange){ r->start, r->end, r->cnt, d->pid };
 	}
